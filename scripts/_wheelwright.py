@@ -1,0 +1,226 @@
+"""What every stage script shares: the project's configuration, errors, CI plumbing.
+
+Libraries raise :class:`PipelineError`; only a stage's ``main()`` prints it, through
+:func:`fail`, which also writes a GitHub Actions ``::error::`` annotation when running
+there. Nothing in this module prints except :func:`fail`, :func:`notice` and the
+``group`` context manager.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 1024 * 1024
+
+#: Where a model project describes itself to the pipeline.
+CONFIG_TABLE = "tool.wheelwright"
+
+
+class PipelineError(Exception):
+    """A stage failed. ``str()`` says what failed; ``hint`` says what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+@dataclass(frozen=True)
+class Project:
+    """A model project, as its ``[tool.wheelwright]`` table describes it.
+
+    Paths are absolute; ``version`` is the declared one (a ``--version`` flag overrides it).
+    """
+
+    root: Path
+    name: str
+    package: str
+    version: str
+    train: Path
+    model: Path
+    manifest: Path
+    holdout: Path
+    metric: str
+    min_score: float
+
+    @property
+    def dist(self) -> Path:
+        return self.root / "dist"
+
+
+def load_project(project_dir: str | os.PathLike[str]) -> Project:
+    """Read ``project_dir/pyproject.toml``; raise :class:`PipelineError` when unusable."""
+    root = Path(project_dir).resolve()
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        raise PipelineError(
+            f"{pyproject} not found: {root} is not a model project.",
+            "Pass --project-dir pointing at the folder that holds the model's pyproject.toml.",
+        )
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PipelineError(f"{pyproject} is not valid TOML: {exc}.") from None
+    table = data.get("tool", {}).get("wheelwright")
+    if not isinstance(table, dict):
+        raise PipelineError(
+            f"{pyproject} has no [{CONFIG_TABLE}] table.",
+            "Add one: see 'The model project' in the README for its keys.",
+        )
+    name = data.get("project", {}).get("name")
+    if not name:
+        raise PipelineError(f"{pyproject} has no [project] name.")
+
+    def need(key: str) -> object:
+        if key not in table:
+            raise PipelineError(
+                f"[{CONFIG_TABLE}] in {pyproject} lacks '{key}'.",
+                "See 'The model project' in the README for the keys it needs.",
+            )
+        return table[key]
+
+    try:
+        min_score = float(need("min-score"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise PipelineError(f"[{CONFIG_TABLE}] min-score in {pyproject} is not a number.") from None
+    return Project(
+        root=root,
+        name=str(name),
+        package=str(need("package")),
+        version=str(need("version")),
+        train=root / str(need("train")),
+        model=root / str(need("model")),
+        manifest=root / str(need("manifest")),
+        holdout=root / str(need("holdout")),
+        metric=str(table.get("metric", "accuracy")),
+        min_score=min_score,
+    )
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hash a file in fixed-size chunks, so memory stays flat whatever its size."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_date_epoch(cwd: Path) -> str:
+    """``SOURCE_DATE_EPOCH`` from the environment, else the last commit's time, else 0.
+
+    Builds and manifests use it in place of the wall clock so that the same commit
+    gives the same bytes.
+    """
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=cwd, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        out = ""
+    return out or "315532800"  # 1980-01-01, the earliest time a zip file can hold
+
+
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    what: str,
+    hint: str = "",
+    capture: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; raise :class:`PipelineError` naming ``what`` when it fails."""
+    try:
+        result = subprocess.run(
+            [str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
+            text=True, capture_output=capture,
+        )
+    except OSError as exc:
+        raise PipelineError(f"{what} could not start: {exc}.", hint) from None
+    if result.returncode != 0:
+        detail = ""
+        if capture:
+            tail = (result.stderr or result.stdout or "").strip().splitlines()[-5:]
+            detail = (": " + " | ".join(tail)) if tail else ""
+        raise PipelineError(f"{what} failed (exit code {result.returncode}){detail}.", hint)
+    return result
+
+
+# --- Output: the only functions that print -------------------------------------------
+
+def in_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape(text: str) -> str:
+    """Encode a workflow command's data so newlines survive as one annotation."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def fail(stage: str, error: PipelineError) -> int:
+    """Print ``error`` for a person (and for Actions); return the exit code to use."""
+    print(f"ERROR [{stage}] {error.message}", file=sys.stderr)
+    if error.hint:
+        print(f"  hint: {error.hint}", file=sys.stderr)
+    if in_actions():
+        print(f"::error title=wheelwright {stage}::{_escape(str(error))}", flush=True)
+        summary(f"### :x: {stage} failed\n\n{error.message}\n\n{error.hint}\n")
+    return 1
+
+
+def notice(message: str) -> None:
+    print(message, flush=True)
+
+
+def mask(secret: str) -> None:
+    """Ask Actions to hide ``secret`` in every later log line."""
+    if in_actions() and secret:
+        print(f"::add-mask::{secret}", flush=True)
+
+
+def set_output(name: str, value: str) -> None:
+    """Write a step output (no-op outside Actions)."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    delimiter = "ghadelimiter_" + hashlib.sha256(value.encode()).hexdigest()[:16]
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def summary(markdown: str) -> None:
+    """Append Markdown to the job summary (no-op outside Actions)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(markdown + "\n")
+
+
+@contextlib.contextmanager
+def group(title: str) -> Iterator[None]:
+    """A collapsible ``::group::`` in Actions, a plain heading elsewhere."""
+    if in_actions():
+        print(f"::group::{title}", flush=True)
+    else:
+        print(f"==> {title}", flush=True)
+    try:
+        yield
+    finally:
+        if in_actions():
+            print("::endgroup::", flush=True)

@@ -13,6 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,53 @@ def load_project(project_dir: str | os.PathLike[str]) -> Project:
         metric=str(table.get("metric", "accuracy")),
         min_score=min_score,
     )
+
+
+def resolve_version(project: Project, override: str | None) -> str:
+    """The version to build: ``override`` when given, else the declared one, normalised."""
+    from packaging.version import InvalidVersion, Version
+
+    raw = override or project.version
+    try:
+        return str(Version(raw))
+    except InvalidVersion:
+        raise PipelineError(
+            f"'{raw}' is not a valid version (PEP 440).",
+            "Use a version such as 1.2.0, 1.2.0rc1 or 1.2.0.dev42.",
+        ) from None
+
+
+def import_root(project: Project) -> Path:
+    """The folder the model package imports from: ``src/`` when the project uses it."""
+    src = project.root / "src"
+    return src if (src / project.package).is_dir() else project.root
+
+
+def read_manifest(project: Project) -> dict:
+    """The manifest training wrote; raise when it is missing or unreadable."""
+    try:
+        return json.loads(project.manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(
+            f"{project.manifest} does not exist: the model has not been trained.",
+            "Run the train stage first (python scripts/train.py).",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{project.manifest} is not valid JSON: {exc}.") from None
+
+
+#: Environment variables that carry the repository's credentials. Only publish sees them.
+SECRET_PREFIXES = ("NEXUS_", "TWINE_")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any secret, plus ``extra``.
+
+    Training and tests run the model project's own code: it never sees a credential.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_PREFIXES)}
+    env.update(extra)
+    return env
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -224,3 +272,37 @@ def group(title: str) -> Iterator[None]:
     finally:
         if in_actions():
             print("::endgroup::", flush=True)
+
+
+# --- Scoring a model package in a given environment -----------------------------------
+
+#: Metrics the evaluator computes; a project's gate metric must be one of them.
+METRICS = ("accuracy", "roc_auc", "precision", "recall")
+#: Scores recomputed from the same bytes on the same hold-out must match the manifest.
+TOLERANCE = 1e-9
+
+
+def evaluate(python: str | Path, project: Project, *, cwd: Path, env: Mapping[str, str]) -> dict:
+    """Score ``project``'s package, as ``python`` imports it, on the project's hold-out set.
+
+    ``env`` decides which copy of the package is imported: the source tree (through
+    ``PYTHONPATH``) for the quality gate, an installed wheel for verify.
+    """
+    if not project.holdout.is_file():
+        raise PipelineError(
+            f"The hold-out set {project.holdout} does not exist.",
+            "Training writes it: run the train stage first.",
+        )
+    script = Path(__file__).with_name("_evaluate.py")
+    result = run([python, script, project.package, project.holdout], cwd=cwd, env=env,
+                 capture=True, what=f"Scoring {project.package} on the hold-out set")
+    return json.loads(result.stdout)
+
+
+def metric_mismatches(measured: Mapping[str, float], recorded: Mapping[str, float]) -> list[str]:
+    """The metrics whose measured value differs from the recorded one."""
+    return [
+        f"{name} {measured[name]:.6f} != recorded {recorded[name]:.6f}"
+        for name in METRICS
+        if name in recorded and abs(float(measured[name]) - float(recorded[name])) > TOLERANCE
+    ]

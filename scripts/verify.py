@@ -1,0 +1,149 @@
+"""verify: install the published wheel from the repository into a fresh environment and predict.
+
+Waits (bounded) until the repository's index lists the wheel, downloads it from there and
+checks it is, byte for byte, the wheel that was built; installs it into a new virtual
+environment outside the source tree, with its dependencies from pip's own configuration;
+then scores it on the hold-out set and requires the metrics its manifest records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import json
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from _wheelwright import (
+    PipelineError, Project, clean_env, evaluate, fail, group, load_project, metric_mismatches,
+    notice, run, set_output, sha256_file,
+)
+
+STAGE = "verify"
+DEFAULT_WAIT = 120.0
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href:
+            self.files.add(href.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+
+
+def listed_files(project_page: str) -> set[str]:
+    """File names the simple index page at ``project_page`` links to (empty when 404)."""
+    try:
+        with urllib.request.urlopen(project_page, timeout=10) as answer:
+            page = answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return set()
+        raise PipelineError(f"{project_page} answered HTTP {exc.code}.",
+                            "Check --index-url: it is the repository's /simple/ URL.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise PipelineError(f"Cannot reach {project_page}: {exc}.",
+                            "Check --index-url and that the repository is up.") from None
+    parser = _Links()
+    parser.feed(page)
+    return parser.files
+
+
+def wait_listed(index_url: str, project: str, filename: str, wait: float) -> float:
+    """Poll the index with backoff until it lists ``filename``; return the seconds waited."""
+    page = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
+    start = time.monotonic()
+    delay = 0.5
+    while filename not in listed_files(page):
+        waited = time.monotonic() - start
+        if waited >= wait:
+            raise PipelineError(
+                f"{page} still does not list {filename} after {wait:.0f} s.",
+                "Was it published to a repository this index includes? A group index "
+                "may lag its members: raise --wait.",
+            )
+        time.sleep(min(delay, wait - waited))
+        delay = min(delay * 2, 10.0)
+    return time.monotonic() - start
+
+
+def install_fresh(index_url: str, wheel: Path, sha256: str, where: Path) -> Path:
+    """Download the wheel from the index, check its bytes, install it into a new venv."""
+    name, version, _, _ = parse_wheel_filename(wheel.name)
+    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    run([sys.executable, "-m", "venv", where / "venv"], env=env, what="Creating a fresh venv")
+    python = where / "venv" / "bin" / "python"
+    downloads = where / "downloads"
+    run([python, "-m", "pip", "download", "--quiet", "--no-deps", "--no-cache-dir",
+         "--only-binary", ":all:", "--index-url", index_url, "--dest", downloads,
+         f"{name}=={version}"],
+        env=env, capture=True, what=f"Downloading {name}=={version} from {index_url}")
+    fetched = downloads / wheel.name
+    if not fetched.is_file():
+        raise PipelineError(f"The repository served {[p.name for p in downloads.iterdir()]}, not {wheel.name}.")
+    if sha256_file(fetched) != sha256:
+        raise PipelineError(
+            f"The repository's {wheel.name} is not the wheel this run built (sha256 differs).",
+            "The version was published earlier with other content: bump the version.",
+        )
+    run([python, "-m", "pip", "install", "--quiet", fetched], env=env, capture=True,
+        what=f"Installing {wheel.name} and its dependencies")
+    run([python, "-m", "pip", "check"], env=env, capture=True, what="pip check")
+    return python
+
+
+def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: float) -> dict:
+    """Run every check; return the evaluation of the installed wheel."""
+    waited = wait_listed(index_url, project.name, wheel.name, wait)
+    notice(f"{wheel.name} is listed by the index (after {waited:.1f} s)")
+    with tempfile.TemporaryDirectory(prefix="wheelwright-verify-") as tmp:
+        python = install_fresh(index_url, wheel, sha256, Path(tmp))
+        result = evaluate(python, project, cwd=Path(tmp), env=clean_env())
+    if not Path(result["package_file"]).is_relative_to(tmp):
+        raise PipelineError(f"The check imported {result['package_file']}, not the installed wheel.")
+    mismatches = metric_mismatches(result["metrics"], result["recorded"])
+    if mismatches:
+        raise PipelineError(
+            f"The installed wheel does not reproduce its recorded metrics: {'; '.join(mismatches)}.",
+            "A dependency resolved to a release that changes the model's behaviour; pin it.",
+        )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
+    parser.add_argument("--index-url", required=True,
+                        help="the repository's simple index, e.g. https://HOST/repository/pypi-all/simple/")
+    parser.add_argument("--wheel", type=Path, required=True, help="the wheel the build stage made")
+    parser.add_argument("--wait", type=float, default=DEFAULT_WAIT,
+                        help=f"seconds to wait for the index to list the wheel (default: {DEFAULT_WAIT:.0f})")
+    args = parser.parse_args(argv)
+    try:
+        project = load_project(args.project_dir)
+        if not args.wheel.is_file():
+            raise PipelineError(f"{args.wheel} does not exist.", "Pass the wheel the build stage made.")
+        with group(f"Verify {args.wheel.name} from {args.index_url}"):
+            result = verify(project, args.index_url, args.wheel, sha256_file(args.wheel), args.wait)
+    except PipelineError as error:
+        set_output("verified", "false")
+        return fail(STAGE, error)
+    metrics = result["metrics"]
+    notice(f"installed {args.wheel.name} predicts the {result['rows']} hold-out rows at " +
+           ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())) + ", as recorded")
+    set_output("verified", "true")
+    set_output("metrics", json.dumps(metrics, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

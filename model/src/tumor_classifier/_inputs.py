@@ -56,7 +56,7 @@ def _is_list_of_mappings(X: Any) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and isinstance(X[0], Mapping)
 
 
-def _column_problems(columns: Sequence[Any], feature_names: Sequence[str]) -> str:
+def column_problems(columns: Sequence[Any], feature_names: Sequence[str]) -> str:
     """Describe missing, unknown and repeated columns; an empty string when there are none."""
     expected, given = set(feature_names), set(columns)
     problems = []
@@ -76,7 +76,7 @@ def _some(names: Sequence[Any], shown: int = 5) -> str:
 
 
 def _from_dataframe(X: Any, feature_names: Sequence[str]) -> np.ndarray:
-    problems = _column_problems(list(X.columns), feature_names)
+    problems = column_problems(list(X.columns), feature_names)
     if problems:
         raise ValueError(f"{problems}.")
     return X[list(feature_names)].to_numpy()
@@ -87,7 +87,7 @@ def _from_mappings(rows: Sequence[Any], feature_names: Sequence[str]) -> np.ndar
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {i} is a {type(row).__name__}, but row 0 is a dict; pass all rows alike.")
-        problems = _column_problems(list(row), feature_names)
+        problems = column_problems(list(row), feature_names)
         if problems:
             raise ValueError(f"row {i}: {problems}.")
         for j, name in enumerate(feature_names):

@@ -163,7 +163,7 @@ def _load(path: Path, manifest: Mapping[str, Any]) -> Any:
     data = read_verified(path, str(manifest["sha256"]))
     import sklearn
 
-    check_sklearn_version(str(manifest["versions"]["scikit-learn"]), sklearn.__version__)
+    check_sklearn_version(str(manifest["versions"].get("scikit-learn", "unknown")), sklearn.__version__)
     import joblib
 
     model = joblib.load(io.BytesIO(data))

@@ -124,13 +124,15 @@ def _check_shape(matrix: np.ndarray, n_features: int, X: Any) -> None:
 
 
 def _to_float(matrix: np.ndarray, feature_names: Sequence[str]) -> np.ndarray:
+    # C order whatever the input's layout: BLAS sums in another order otherwise, and the
+    # same rows would get probabilities that differ in the last bit.
     if matrix.dtype.kind in "biuf":
-        return matrix.astype(np.float64)
+        return np.ascontiguousarray(matrix, dtype=np.float64)
     for (i, j), value in np.ndenumerate(matrix):
         if not _is_number(value):
             shown = value.item() if isinstance(value, np.generic) else value
             raise ValueError(f"non-numeric value {shown!r} in row {i}, column {feature_names[j]!r}.")
-    return matrix.astype(np.float64)
+    return np.ascontiguousarray(matrix, dtype=np.float64)
 
 
 def _is_number(value: Any) -> bool:

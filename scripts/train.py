@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     set_output("version", version)
     set_output("sha256-model", manifest["sha256"])
     set_output("metrics", json.dumps(metrics, sort_keys=True))
+    # The verify job of the reusable workflow needs the hold-out set; it finds it here.
+    set_output("holdout", str(project.holdout))
     return 0
 
 

@@ -49,4 +49,7 @@ def main(package: str, holdout: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    try:
+        main(*sys.argv[1:])
+    except Exception as exc:  # the caller reports one line, not a traceback
+        sys.exit(f"{type(exc).__name__}: {exc}")

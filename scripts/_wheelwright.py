@@ -205,7 +205,7 @@ def run(
         detail = ""
         if capture:
             tail = (result.stderr or result.stdout or "").strip().splitlines()[-5:]
-            detail = (": " + " | ".join(tail)) if tail else ""
+            detail = (": " + " | ".join(tail).rstrip(".")) if tail else ""
         raise PipelineError(f"{what} failed (exit code {result.returncode}){detail}.", hint)
     return result
 

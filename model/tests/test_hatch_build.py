@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, Trained, copy_project, load_script
+from model_project import PROJECT, Trained, copy_project, load_script
 
 
 @pytest.fixture(scope="module")

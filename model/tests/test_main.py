@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Trained
+from model_project import Trained
 from tumor_classifier import Classifier
 from tumor_classifier.__main__ import main
 

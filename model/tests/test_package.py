@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Trained
+from model_project import Trained
 
 HEAVY = ("sklearn", "numpy", "scipy", "joblib", "pandas")
 

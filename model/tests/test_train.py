@@ -11,7 +11,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
 
-from conftest import EPOCH, PROJECT, Trained, copy_project, finish, load_script, train
+from model_project import EPOCH, PROJECT, Trained, copy_project, finish, load_script, train
 from tumor_classifier import Classifier
 
 OUTPUTS = (

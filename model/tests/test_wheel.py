@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EPOCH, Trained, copy_project, finish, train
+from model_project import EPOCH, Trained, copy_project, finish, train
 
 pytestmark = pytest.mark.slow
 

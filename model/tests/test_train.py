@@ -59,6 +59,9 @@ def test_manifest_records_how_the_model_was_made(trained: Trained) -> None:
     assert len(manifest["data_sha256"]) == 64
     assert manifest["n_train"] + manifest["n_holdout"] == manifest["n_samples"] == 569
     assert manifest["created"] == "2023-11-14T22:13:20Z"  # SOURCE_DATE_EPOCH, not the clock
+    malignant = manifest["confusion"]["malignant"]
+    assert sum(sum(row.values()) for row in manifest["confusion"].values()) == manifest["n_holdout"]
+    assert manifest["metrics"]["recall"] == malignant["malignant"] / sum(malignant.values())
 
 
 def test_manifest_is_canonical_json(trained: Trained) -> None:

@@ -1,12 +1,13 @@
 """Turn what a caller passes to ``predict`` into a checked float matrix, or say why not.
 
 Every check raises :class:`ValueError` naming the problem, so that nothing is ever
-predicted from a misshapen input. Rows and columns in messages count from 0.
+predicted from a misshapen input. Rows in messages count from 0, as Python indexes them.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,7 +63,7 @@ def column_problems(columns: Sequence[Any], feature_names: Sequence[str]) -> str
     problems = []
     missing = [name for name in feature_names if name not in given]
     unknown = [name for name in columns if name not in expected]
-    repeated = sorted({name for name in columns if columns.count(name) > 1}, key=str)
+    repeated = [name for name, count in Counter(columns).items() if count > 1]
     for what, names in (("missing", missing), ("unknown", unknown), ("repeated", repeated)):
         if names:
             problems.append(f"{what} columns {_some(names)}")
@@ -83,13 +84,13 @@ def _from_dataframe(X: Any, feature_names: Sequence[str]) -> np.ndarray:
 
 
 def _from_mappings(rows: Sequence[Any], feature_names: Sequence[str]) -> np.ndarray:
+    expected = set(feature_names)
     matrix = np.empty((len(rows), len(feature_names)), dtype=object)
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise ValueError(f"row {i} is a {type(row).__name__}, but row 0 is a dict; pass all rows alike.")
-        problems = column_problems(list(row), feature_names)
-        if problems:
-            raise ValueError(f"row {i}: {problems}.")
+        if row.keys() != expected:
+            raise ValueError(f"row {i}: {column_problems(list(row), feature_names)}.")
         for j, name in enumerate(feature_names):
             matrix[i, j] = row[name]
     return matrix

@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder holding model.joblib and manifest.json (default: the installed model)",
     )
     parser = argparse.ArgumentParser(
-        prog="python -m tumor_classifier", description=__doc__.split("\n\n")[0]
+        prog="python -m tumor_classifier",
+        description="Classify breast tumours from a CSV file of samples, or describe the model.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser(

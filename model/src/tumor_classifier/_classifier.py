@@ -25,6 +25,11 @@ class Classifier:
         A folder holding ``model.joblib`` and ``manifest.json``, as ``train.py`` writes
         them. Defaults to the model inside the installed package.
 
+    Attributes
+    ----------
+    model_dir : pathlib.Path
+        The folder the model and its manifest are read from.
+
     Raises
     ------
     ModelError

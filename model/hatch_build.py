@@ -44,7 +44,8 @@ def read_manifest(root: Path) -> dict[str, Any]:
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     # A wheel whose model does not match its manifest would refuse to load once installed.
-    actual = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    with model_path.open("rb") as handle:  # streamed: a model may be larger than memory allows
+        actual = hashlib.file_digest(handle, "sha256").hexdigest()
     if actual != manifest["sha256"]:
         raise RuntimeError(
             f"{model_path.relative_to(root)} has sha256 {actual}, but the manifest records "

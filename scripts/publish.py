@@ -545,9 +545,8 @@ def publish_file(repository: Repository, dist: Dist, *, dry_run: bool = False,
             return resolve(stored)
         if dry_run:
             return WOULD_UPLOAD
-        stored_now = repository.upload(dist)
-        was_sent, sent = sent, True
-        if stored_now:
+        was_sent, sent = sent, True  # even if it fails, the POST may have reached the repository
+        if repository.upload(dist):
             return UPLOADED
         stored = repository.stored_sha256(dist)
         if stored is None:

@@ -276,11 +276,15 @@ def read_dists(paths: Sequence[str | os.PathLike[str]]) -> list[Dist]:
 
 
 def human_size(size: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    raise AssertionError("unreachable")
+    """``954 bytes``, ``1.2 MB (1234567 bytes)``: readable, and exact for a proxy's limit."""
+    if size < 1000:
+        return f"{size} bytes"
+    scaled, unit = float(size), "bytes"
+    for unit in ("kB", "MB", "GB"):
+        scaled /= 1000
+        if scaled < 1000:
+            break
+    return f"{scaled:.1f} {unit} ({size} bytes)"
 
 
 # --- HTTP: looking files up (here) and uploading them (in a twine child) -------------------
@@ -300,7 +304,7 @@ class _NoRetryAdapter(HTTPAdapter):
 
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or ""), parts.port
+    return parts.scheme, (parts.hostname or ""), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 class _SameOriginAuth(requests.auth.HTTPBasicAuth):
@@ -440,8 +444,7 @@ class Repository:
         if _is_duplicate(status, reason, body):
             return False
         if status == 413:
-            raise error(TOO_LARGE, status=413, file=dist.filename,
-                        size=f"{human_size(dist.size)}, {dist.size} bytes")
+            raise error(TOO_LARGE, status=413, file=dist.filename, size=human_size(dist.size))
         raise self._http_error(status, reason, body, action, privilege="add")
 
     # -- what an answer means --
@@ -494,7 +497,9 @@ def _exception_detail(exc: BaseException | str) -> str:
     errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
     if errno:
         text = errno.group(0)
-    text = re.sub(r"^\(?(<urllib3\.[^>]*>|\w+\(host=[^)]*\)): ", "", text).rstrip(")")
+    text = re.sub(r"^\(?(<urllib3\.[^>]*>|\w+\(host=[^)]*\)): ", "", text)
+    if text.count(")") > text.count("("):
+        text = text[:text.rindex(")")]
     return (text or type(inner).__name__).rstrip(".") + "."
 
 
@@ -647,11 +652,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def report(results: dict[str, str], failure: PublishError | None) -> None:
+def report(results: dict[str, str], dists: list[Dist], failure: PublishError | None) -> None:
+    """Step outputs and the job summary (each a no-op outside Actions)."""
     ok = failure is None and all(s in (UPLOADED, PRESENT) for s in results.values())
     set_output("published", "true" if ok else "false")
-    set_output("files", json.dumps([{"file": name, "status": status}
-                                    for name, status in results.items()]))
+    set_output("files", json.dumps([{"file": d.filename, "sha256": d.sha256, "status": results[d.filename]}
+                                    for d in dists]))
     rows = "\n".join(f"| `{name}` | {status} |" for name, status in results.items())
     summary(f"### Publish\n\n| file | result |\n|---|---|\n{rows}\n")
 
@@ -665,6 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mask(password)  # first: Actions must hide it before any line could show it
     args = parse_args(argv)
     results: dict[str, str] = {}
+    dists: list[Dist] = []
     try:
         credentials = read_credentials()
         upload_url = check_url(args.repository_url)
@@ -688,12 +695,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status == "failed":
                 results[name] = f"failed ({exc.label})"
         if results:
-            report(results, exc)
+            report(results, dists, exc)
         code = fail(STAGE, _redacted(exc, password))
         if results:
             print(final_line(results), flush=True)
         return 2 if isinstance(exc, UsageError) else code
-    report(results, None)
+    report(results, dists, None)
     print(final_line(results), flush=True)
     return 0
 

@@ -30,7 +30,9 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
@@ -41,6 +43,7 @@ from packaging.utils import (
     InvalidSdistFilename, InvalidWheelFilename, canonicalize_name, parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import Version
 from requests.adapters import HTTPAdapter
 
 from _wheelwright import (
@@ -167,6 +170,10 @@ INVALID_DIST = (
     "twine could not read {file}: {detail}",
     "Rebuild it with `python -m build`; `twine check` says what is wrong with it.",
 )
+NAME_MISMATCH = (
+    "{file} is named for {project} {version}, but its metadata says {meta_name} {meta_version}.",
+    "Rebuild it with `python -m build`: a renamed file would be looked up under the wrong name.",
+)
 TWINE_FAILED = (
     "The twine upload of {file} ended without an answer (exit code {code}): {detail}",
     "Check that twine is installed in this environment (`make .venv`).",
@@ -270,9 +277,26 @@ def read_dists(paths: Sequence[str | os.PathLike[str]]) -> list[Dist]:
                 raise InvalidSdistFilename(path.name)
         except (InvalidWheelFilename, InvalidSdistFilename):
             raise error(NOT_A_DIST, UsageError, label="not a dist", path=path) from None
+        meta_name, meta_version = read_metadata(path)
+        if (canonicalize_name(meta_name), Version(meta_version)) != (canonicalize_name(name), version):
+            raise error(NAME_MISMATCH, UsageError, label="name mismatch", file=path.name,
+                        project=name, version=version, meta_name=meta_name, meta_version=meta_version)
         dists.append(Dist(path, canonicalize_name(name), str(version), sha256_file(path),
                           path.stat().st_size))
     return sorted(dists, key=lambda d: not d.filename.endswith(".whl"))
+
+
+def read_metadata(path: Path) -> tuple[str, str]:
+    """The name and version twine will send, read the way twine reads them: every file is
+    checked before the first is uploaded, so a broken sdist cannot leave half a release."""
+    from twine import exceptions, package
+
+    try:
+        dist = package.PackageFile.from_filename(str(path), comment=None)
+    except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        raise error(INVALID_DIST, UsageError, label="invalid dist", file=path.name,
+                    detail=f"{type(exc).__name__}: {exc}") from None
+    return dist.metadata["name"], dist.metadata["version"]
 
 
 def human_size(size: int) -> str:
@@ -432,7 +456,7 @@ class Repository:
                         code=done.returncode, detail=detail) from None
         if "error" in answer:
             kind, detail = answer["error"], answer["detail"]
-            if kind == "twine":
+            if kind == "twine":  # read_dists checked the file: it changed since
                 raise error(INVALID_DIST, label="invalid dist", file=dist.filename, detail=detail)
             raise self._network_error(kind, action, self.upload_url, detail)
         status, reason, body = answer["status"], answer["reason"], answer["body"]
@@ -599,7 +623,7 @@ def _twine_upload_once(url: str, path: str, timeout: float) -> dict[str, object]
             repository.session.mount(scheme, _NoRetryAdapter(timeout))
         dist = package.PackageFile.from_filename(path, comment=None)
         answer = repository.upload(dist, max_redirects=1)
-    except exceptions.TwineException as exc:
+    except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
         return {"error": "twine", "detail": f"{type(exc).__name__}: {exc}"}
     except requests.exceptions.SSLError as exc:
         return {"error": "tls", "detail": _exception_detail(exc)}

@@ -258,6 +258,16 @@ def upload_url(proxy: NexusProxy) -> str:
     return proxy.base_url + HOSTED
 
 
+def test_the_leak_check_catches_a_printed_or_written_password(tmp_path, started):
+    secret = "pw-" + secrets.token_urlsafe(18)
+    with pytest.raises(AssertionError, match="printed"):
+        assert_nowhere(secret, "ci", [Run(1, f"ERROR with {secret}\n", "")], started)
+    assert_nowhere(secret, "ci", [Run(0, f"::add-mask::{secret}\n", "")], started)
+    (tmp_path / ".pypirc").write_text(f"[nexus]\npassword = {secret}\n")
+    with pytest.raises(AssertionError, match="written to"):
+        assert_nowhere(secret, "ci", [], started)
+
+
 # --- The CLI -----------------------------------------------------------------------------
 
 def test_help_prints_the_retry_and_timeout_defaults():
@@ -416,8 +426,8 @@ def test_503_is_retried_then_reported_as_offline_or_read_only(nexus, publish, di
     assert run.code == 1
     assert "Gave up after 3 attempt(s)" in run.stderr
     assert "503 Service Unavailable" in run.stderr and "read-only" in run.stderr
-    assert nexus.count("POST") == 3  # --retries 2
-    assert run.stdout.count("Retry ") == 2
+    assert nexus.count("POST") == 3  # --retries 2; twine alone would have sent 5 per attempt
+    assert "Retry 1 in 0.05 s." in run.stdout and "Retry 2 in 0.1 s." in run.stdout
     assert held(registry) == {}
 
 
@@ -566,6 +576,23 @@ def test_a_file_that_is_not_a_dist_is_refused(nexus, publish, tmp_path):
     missing = publish("--repository-url", upload_url(nexus), str(tmp_path / "gone-1.0-py3-none-any.whl"))
     assert missing.code == 2 and "does not exist" in missing.stderr
     assert nexus.seen == []
+
+
+@pytest.mark.parametrize("broken", ["wheel", "sdist", "renamed"])
+def test_every_file_is_read_before_the_first_upload(broken, nexus, publish, dists, registry, tmp_path):
+    built = dists("A")
+    if broken == "renamed":  # a file named for another version than its metadata's
+        bad = built.sdist.rename(built.sdist.with_name("tiny_model-2.0.0.tar.gz"))
+        expected = "is named for tiny-model 2.0.0, but its metadata says tiny-model 1.0.0"
+    else:
+        bad = built.wheel if broken == "wheel" else built.sdist
+        bad.write_bytes(b"not an archive")
+        expected = f"twine could not read {bad.name}"
+    run = publish("--repository-url", upload_url(nexus), str(built.wheel), str(bad))
+    assert run.code == 2
+    assert expected in run.stderr
+    assert nexus.seen == []  # not even the wheel went out
+    assert held(registry) == {}
 
 
 # --- Preflight: before training, fail fast ----------------------------------------------------

@@ -104,9 +104,6 @@ class Run:
     returncode: int
     output: str
 
-    def job_lines(self, job: str) -> list[str]:
-        return [line for line in self.output.splitlines() if f"/{job}]" in line or f"[{job}]" in line]
-
 
 @dataclass
 class Act:
@@ -134,10 +131,11 @@ class Act:
         repo.mkdir(parents=True, exist_ok=True)
         if source is not None:
             copy_tree(source, repo)
-        git("init", "--quiet", cwd=repo) if not (repo / ".git").exists() else None
-        # act reads github.repository from the origin remote.
-        git("remote", "remove", "origin", cwd=repo) if "origin" in git("remote", cwd=repo).split() else None
-        git("remote", "add", "origin", f"https://github.com/{slug}.git", cwd=repo)
+        if not (repo / ".git").exists():
+            git("init", "--quiet", cwd=repo)
+        # act reads github.repository from the origin remote; nothing is ever fetched from it.
+        if "origin" not in git("remote", cwd=repo).split():
+            git("remote", "add", "origin", f"https://github.com/{slug}.git", cwd=repo)
         self.repositories[slug] = repo
         return repo
 
@@ -156,7 +154,7 @@ class Act:
              local_repositories: Mapping[str, Path] = {}, variables: Mapping[str, str] = {},
              secret_file: Path | None = None) -> list[str]:
         doubles = pinned_actions(workflow_files(workdir, ROOT, *local_repositories.values()))
-        argv = [act_binary(), *act_args,
+        argv = [act_binary(),
                 "-C", str(workdir),
                 "-P", "ubuntu-latest=-self-hosted",
                 "--pull=false", "--action-offline-mode", "--no-cache-server",
@@ -174,7 +172,8 @@ class Act:
             argv += ["--env", f"{key}={value}"]
         for key, value in variables.items():
             argv += ["--var", f"{key}={value}"]
-        return argv
+        # Last, so the caller's own flags win over the defaults above.
+        return argv + list(act_args)
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}

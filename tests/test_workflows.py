@@ -347,3 +347,21 @@ def lock_subset(names: tuple[str, ...]) -> str:
     assert len(wanted) == len(names)
     return "".join(re.sub(r"    # via.*", "    # via -r requirements.in", b, flags=re.S).rstrip() + "\n"
                    for b in wanted)
+
+
+@pytest.mark.slow
+def test_ci_runs_the_action_on_the_example_model_without_publishing(act):
+    repo, commit = wheelwright(act)
+    done = act.run(["push", "-W", ".github/workflows/ci.yml", "-j", "action"], workdir=repo,
+                   variables={"WHEELWRIGHT_REPOSITORY": act_module.WHEELWRIGHT, "WHEELWRIGHT_REF": commit})
+    run = Outcome(done.returncode, done.output)
+    assert run.returncode == 0, run.tail()
+    assert run.result("Pipeline (composite action)") == "succeeded"
+    lines = "\n".join(run.lines("Pipeline (composite action)"))
+    # The action's own outputs close its log: built, not published.
+    assert "⚙  ::set-output:: version=1.2.0\n" in lines and "⚙  ::set-output:: published=false" in lines
+    assert "⭐ Run Main Build the wheel and the sdist" in lines
+    assert "⭐ Run Main Publish to the repository" not in lines
+    assert "⭐ Run Main Check the URL, the credentials and the repository" not in lines
+    uploaded = sorted(p.name for p in (act.artifacts / "1" / "wheelwright-dist-model-action").iterdir())
+    assert uploaded == ["tumor_classifier-1.2.0-py3-none-any.whl", "tumor_classifier-1.2.0.tar.gz"]

@@ -466,9 +466,9 @@ def test_a_5xx_after_the_file_was_stored_counts_as_uploaded(status, nexus, publi
 def test_a_hang_beyond_the_timeout_is_retried_then_reported(nexus, publish, dists, registry):
     nexus.hang("POST", seconds=10)
     run = publish("--repository-url", upload_url(nexus), "--retries", "1", "--backoff", "0.05",
-                  "--timeout", "1", *dists("A").files)
+                  "--timeout", "2", *dists("A").files)
     assert run.code == 1
-    assert "got no answer within 1 s" in run.stderr and "--timeout" in run.stderr
+    assert "got no answer within 2 s" in run.stderr and "--timeout" in run.stderr
     assert nexus.count("POST") == 2
     assert held(registry) == {}
 
@@ -476,7 +476,7 @@ def test_a_hang_beyond_the_timeout_is_retried_then_reported(nexus, publish, dist
 def test_a_hang_after_the_file_was_stored_counts_as_uploaded(nexus, publish, dists, registry):
     built = dists("A")
     nexus.hang("POST", seconds=10, forward_first=True, times=1)
-    run = publish("--repository-url", upload_url(nexus), *FAST, "--timeout", "1", *built.files)
+    run = publish("--repository-url", upload_url(nexus), *FAST, "--timeout", "2", *built.files)
     assert run.code == 0, run.output
     assert nexus.uploads() == [built.wheel.name, built.sdist.name]
     assert held(registry) == local(built.wheel, built.sdist)

@@ -161,7 +161,7 @@ class EndToEnd:
 
     # -- the whole comparison --
 
-    def run(self, warm_runs: int) -> None:
+    def run(self, pipeline_runs: int, baseline_runs: int) -> None:
         self.prepare()
         seconds, _ = self.run_pipeline()
         self.pipeline.cold = seconds
@@ -169,13 +169,19 @@ class EndToEnd:
         seconds, _ = self.run_baseline()
         self.baseline.cold = seconds
         self.log(f"baseline, cold: {seconds:.1f} s")
-        for i in range(1, warm_runs + 1):
-            total, stages = self.run_pipeline()
-            self.pipeline.add(total, stages)
-            self.log(f"pipeline, warm run {i}/{warm_runs}: {total:.1f} s")
-            total, steps = self.run_baseline()
-            self.baseline.add(total, steps)
-            self.log(f"baseline, warm run {i}/{warm_runs}: {total:.1f} s")
+        # Alternate while both have runs left, so that drift hits both alike.
+        done_p = done_b = 0
+        while done_p < pipeline_runs or done_b < baseline_runs:
+            if done_p < pipeline_runs:
+                total, stages = self.run_pipeline()
+                self.pipeline.add(total, stages)
+                done_p += 1
+                self.log(f"pipeline, warm run {done_p}/{pipeline_runs}: {total:.1f} s")
+            if done_b < baseline_runs:
+                total, steps = self.run_baseline()
+                self.baseline.add(total, steps)
+                done_b += 1
+                self.log(f"baseline, warm run {done_b}/{baseline_runs}: {total:.1f} s")
 
     def results(self) -> dict:
         pipeline, baseline = self.pipeline.medians(), self.baseline.medians()
@@ -191,7 +197,8 @@ class EndToEnd:
         staged_p = sum(pipeline[s] for s in STAGES)
         staged_b = sum(baseline[s] for s in BASELINE_STEPS)
         return {
-            "runs": len(self.pipeline.totals),
+            "pipeline_runs": len(self.pipeline.totals),
+            "baseline_runs": len(self.baseline.totals),
             "rows": rows,
             "pipeline_total": total_p,
             "baseline_total": total_b,

@@ -1,13 +1,18 @@
 """Run a command and measure it: wall time, and peak memory of its whole process tree.
 
-Two peaks, because neither alone tells the whole story:
+Both peaks are sampled from ``/proc`` every few milliseconds, over the command and all
+its descendants:
 
-- ``tree_rss``: the largest sum of the resident set sizes of the command and all its
-  descendants alive at the same moment, sampled from ``/proc`` every few milliseconds
-  (a spike shorter than the interval can be missed);
-- ``proc_rss``: the largest resident set of any single process of the tree, as the
-  kernel counts it (``ru_maxrss`` from ``wait4``: exact, never missed, but it does not
-  add up processes that run at the same time).
+- ``tree_rss``: the largest sum of the resident set sizes of the processes alive at the
+  same moment (a spike shorter than the interval can be missed);
+- ``proc_rss``: the largest peak resident set (``VmHWM``, kept by the kernel) of any one
+  process of the tree: a process's own peak is never missed, unless it lives less
+  than the interval.
+
+Not ``ru_maxrss`` (``wait4``, ``RUSAGE_CHILDREN``): a child created by fork, vfork or
+posix_spawn starts with its parent's resident set counted in its own peak, so the
+benchmark's own memory (hundreds of MB once it made a large model) would show up as
+the stage's.
 """
 
 from __future__ import annotations
@@ -59,23 +64,33 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss(pid: int) -> int:
+def _memory(pid: int) -> tuple[int, int]:
+    """A process's resident set now and its peak resident set so far, in bytes."""
+    rss = hwm = 0
     try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            return int(handle.read().split()[1]) * PAGE
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
-        return 0
+        pass
+    return rss, hwm
 
 
-def tree_rss(root: int) -> int:
-    """The summed resident set of ``root`` and its descendants, now."""
+def tree_memory(root: int) -> tuple[int, int]:
+    """The summed resident set of ``root`` and its descendants, and their largest peak."""
     tree = _children()
-    total, stack = 0, [root]
+    total = peak = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += _rss(pid)
+        rss, hwm = _memory(pid)
+        total += rss
+        peak = max(peak, hwm)
         stack.extend(tree.get(pid, ()))
-    return total
+    return total, peak
 
 
 def measure(
@@ -91,26 +106,25 @@ def measure(
         [str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    peak = 0
+    tree_peak = proc_peak = 0
     done = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal tree_peak, proc_peak
         while not done.is_set():
-            peak = max(peak, tree_rss(process.pid))
+            total, peak = tree_memory(process.pid)
+            tree_peak, proc_peak = max(tree_peak, total), max(proc_peak, peak)
             done.wait(POLL_SECONDS)
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     assert process.stdout is not None
     output = process.stdout.read()  # until the command (and anything holding its stdout) ends
-    # wait4, not wait: its rusage is the finished child's, with its own reaped children.
-    _, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     seconds = time.perf_counter() - start
     done.set()
     poller.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    sample = Sample(seconds, peak, usage.ru_maxrss * 1024, process.returncode, output)
+    sample = Sample(seconds, tree_peak, proc_peak, process.returncode, output)
     if check and sample.returncode != 0:
         command = " ".join(str(a) for a in argv)
         raise CommandFailed(f"{command} failed with exit code {sample.returncode}:\n{output[-3000:]}")

@@ -1,0 +1,250 @@
+"""Turn ``results.json`` into the Markdown table and the PNG chart in ``bench/results/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The issue's targets: (what, limit).
+E2E_RATIO = 0.5
+MEMORY_LIMIT = 150e6  # bytes, while hashing, building and publishing a 1 GB model
+PREDICT_LIMIT = 1.05  # predict on 10,000 rows, package / bare
+COLD_LIMIT = 1.10  # cold start to first prediction, package / bare
+IMPORT_LIMIT = 0.050  # seconds
+
+STAGE_COLOURS = {
+    "pin": "#4c72b0", "lock": "#4c72b0", "install": "#8172b2", "preflight": "#937860",
+    "train": "#55a868", "test": "#c44e52", "build": "#dd8452", "publish": "#da8bc3",
+    "verify": "#8c8c8c", "other": "#cccccc",
+}
+
+
+def _yes(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _mb(value: float) -> str:
+    return f"{value / 1e6:.0f} MB"
+
+
+def targets(results: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    e2e = results.get("e2e")
+    if e2e:
+        rows.append(("warm `make pipeline` at most half the baseline's time",
+                     f"{e2e['pipeline_total']:.1f} s vs {e2e['baseline_total']:.1f} s: "
+                     f"ratio {e2e['ratio']:.2f}", _yes(e2e["ratio"] <= E2E_RATIO)))
+    large = {entry["label"]: entry for entry in results.get("large", [])}
+    if "1 GB" in large:
+        stages = large["1 GB"]["stages"]
+        worst = max(stages, key=lambda s: stages[s]["tree_rss"])
+        peak = stages[worst]["tree_rss"]
+        rows.append(("peak memory hashing, building, publishing a 1 GB model < 150 MB",
+                     f"{_mb(peak)} ({worst}; whole process tree)", _yes(peak < MEMORY_LIMIT)))
+    runtime = results.get("runtime")
+    if runtime:
+        predict = runtime["predict"]["10000"]
+        rows.append(("`predict` on 10,000 rows within 5% of the bare estimator",
+                     f"{predict['package'] * 1e3:.3f} ms vs {predict['bare'] * 1e3:.3f} ms: "
+                     f"{predict['ratio'] - 1:+.0%}", _yes(predict["ratio"] <= PREDICT_LIMIT)))
+        rows.append(("cold start to first prediction within 10% of bare `joblib.load`",
+                     f"{runtime['cold_package'] * 1e3:.0f} ms vs {runtime['cold_bare'] * 1e3:.0f} ms: "
+                     f"{runtime['cold_ratio'] - 1:+.0%}", _yes(runtime["cold_ratio"] <= COLD_LIMIT)))
+        rows.append(("`import tumor_classifier` under 50 ms (scikit-learn not imported)",
+                     f"{runtime['import'] * 1e3:.1f} ms", _yes(runtime["import"] < IMPORT_LIMIT)))
+    return rows
+
+
+def write_table(results: dict, path: Path) -> None:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (`bench/run.py`) on {results['date']}, in "
+        f"{results['seconds'] / 60:.0f} min"
+        + (" (**quick smoke run: not representative**)" if results.get("quick") else "") + ".",
+        "",
+        f"Machine: **{m['cores']} cores** ({m['cpu']}), {m['memory']} RAM, "
+        f"**Python {m['python']}**, {m['system']}. Every figure is the median of the runs "
+        "stated next to it. How each is measured: [bench/README.md](../README.md).",
+        "",
+        "![The three benchmarks](chart.png)",
+        "",
+        "## Targets",
+        "",
+        "| target | this run | |",
+        "|---|---|---|",
+        *(f"| {what} | {measured} | {ok} |" for what, measured, ok in targets(results)),
+        "",
+    ]
+    if "e2e" in results:
+        lines += _e2e_table(results["e2e"])
+    if "large" in results:
+        lines += _large_table(results["large"])
+    if "runtime" in results:
+        lines += _runtime_table(results["runtime"])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _e2e_table(e2e: dict) -> list[str]:
+    lines = [
+        "## 1. End to end: warm `make pipeline` against the textbook sequence",
+        "",
+        f"Medians of {e2e['pipeline_runs']} warm pipeline runs and {e2e['baseline_runs']} warm "
+        "baseline runs, alternating, after one cold run of each (pipeline "
+        f"{e2e['pipeline_cold']:.1f} s, baseline {e2e['baseline_cold']:.1f} s). The pipeline's "
+        "second and later runs find their identical wheel already published; each baseline "
+        "run publishes a new `.devN` version to the same registry.",
+        "",
+        "| pipeline stage | seconds | baseline step ([baseline.sh](../baseline.sh)) | seconds |",
+        "|---|---:|---|---:|",
+    ]
+    for row in e2e["rows"]:
+        lines.append(f"| {row['pipeline'] or ''} | {_seconds(row['pipeline_s'])} | "
+                     f"{'`' + row['baseline'] + '`' if row['baseline'] else ''} | {_seconds(row['baseline_s'])} |")
+    lines += [
+        f"| other (make, registry start, Python start) | {_seconds(e2e['pipeline_other'])} | other | "
+        f"{_seconds(e2e['baseline_other'])} |",
+        f"| **total** | **{e2e['pipeline_total']:.1f}** | **total** | **{e2e['baseline_total']:.1f}** |",
+        "",
+        f"Ratio pipeline / baseline: **{e2e['ratio']:.2f}**. Without the lock steps (pin against "
+        f"`pip-compile` and `pip install -r`), where the pipeline checks what the baseline "
+        f"regenerates: {e2e['ratio_without_lock']:.2f}.",
+        "",
+    ]
+    return lines
+
+
+def _large_table(large: list[dict]) -> list[str]:
+    lines = [
+        "## 2. Large models: hash, build and publish",
+        "",
+        "Peak memory is that of the stage's whole process tree (the stage script and every "
+        "process it starts: `python -m build` and its backend, `twine check`, the twine "
+        "upload child), summed over the processes alive at once; the largest single process "
+        "is shown too. The registry receiving the upload is not counted.",
+        "",
+        "| model file | wheel | runs | stage | seconds | peak memory, tree | largest process | tree peak / model size |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for entry in large:
+        for stage, s in entry["stages"].items():
+            lines.append(
+                f"| {entry['label']} | {entry['wheel'] / 1e6:,.0f} MB | {entry['runs']} | {stage} | "
+                f"{s['seconds']:.1f} | {_mb(s['tree_rss'])} | {_mb(s['proc_rss'])} | {s['fraction']:.3f} |")
+    lines.append("")
+    return lines
+
+
+def _runtime_table(runtime: dict) -> list[str]:
+    p1, p10k = runtime["predict"]["1"], runtime["predict"]["10000"]
+    lines = [
+        "## 3. The packaged model at run time",
+        "",
+        "The wheel the pipeline builds, installed in a fresh virtual environment. Import and "
+        f"cold start: {runtime['cold_runs']} fresh processes each, package and bare alternating; "
+        "timed inside the process, from before the first import to after the first "
+        "prediction (one row). `predict`: one warm process, "
+        f"{runtime['warm_repeats']} timed batches each, alternating.",
+        "",
+        "| | `tumor_classifier` | bare `joblib.load` | ratio |",
+        "|---|---:|---:|---:|",
+        f"| `import tumor_classifier` | {runtime['import'] * 1e3:.1f} ms | | |",
+        f"| cold start to first prediction (sha256 check included) | {runtime['cold_package'] * 1e3:.0f} ms | "
+        f"{runtime['cold_bare'] * 1e3:.0f} ms | {runtime['cold_ratio']:.2f} |",
+        f"| `predict`, 1 row | {p1['package'] * 1e6:.0f} µs | {p1['bare'] * 1e6:.0f} µs | {p1['ratio']:.2f} |",
+        f"| `predict`, 10,000 rows | {p10k['package'] * 1e3:.3f} ms | {p10k['bare'] * 1e3:.3f} ms | {p10k['ratio']:.2f} |",
+        "",
+        "What `import tumor_classifier` spends its time on (`python -X importtime`, cumulative, one run):",
+        "",
+        "| module | µs |",
+        "|---|---:|",
+        *(f"| `{name}` | {us:,} |" for name, us in runtime["importtime"]),
+        "",
+    ]
+    return lines
+
+
+def write_chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [name for name in ("e2e", "large", "runtime") if name in results]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), squeeze=False)
+    for ax, name in zip(axes[0], panels):
+        {"e2e": _chart_e2e, "large": _chart_large, "runtime": _chart_runtime}[name](ax, results[name])
+    m = results["machine"]
+    fig.suptitle(f"wheelwright benchmarks: {m['cores']} cores, Python {m['python']}, {results['date']}"
+                 + (" (quick smoke run)" if results.get("quick") else ""), fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _chart_e2e(ax, e2e: dict) -> None:  # type: ignore[no-untyped-def]
+    bars = {"make pipeline\n(warm)": [], "baseline.sh\n(warm)": []}
+    for row in e2e["rows"]:
+        if row["pipeline"]:
+            bars["make pipeline\n(warm)"].append((row["pipeline"], row["pipeline_s"]))
+        if row["baseline"]:
+            bars["baseline.sh\n(warm)"].append((row["baseline"], row["baseline_s"]))
+    bars["make pipeline\n(warm)"].append(("other", e2e["pipeline_other"]))
+    bars["baseline.sh\n(warm)"].append(("other", max(e2e["baseline_other"], 0.0)))
+    seen = set()
+    for y, (label, parts) in enumerate(bars.items()):
+        left = 0.0
+        for stage, seconds in parts:
+            ax.barh(y, seconds, left=left, color=STAGE_COLOURS.get(stage, "#999999"),
+                    label=None if stage in seen else stage, edgecolor="white", linewidth=0.5)
+            seen.add(stage)
+            left += seconds
+        ax.text(left, y, f" {left:.0f} s", va="center", fontsize=9)
+    ax.set_yticks(range(len(bars)), list(bars))
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (median)")
+    ax.set_title(f"1. End to end: ratio {e2e['ratio']:.2f} (target ≤ {E2E_RATIO})", fontsize=10)
+    ax.legend(fontsize=7, ncol=3, loc="lower right")
+    ax.set_xlim(0, max(e2e["baseline_total"], e2e["pipeline_total"]) * 1.15)
+
+
+def _chart_large(ax, large: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    stages = list(large[0]["stages"])
+    width = 0.8 / len(stages)
+    for i, stage in enumerate(stages):
+        xs = [j + (i - (len(stages) - 1) / 2) * width for j in range(len(large))]
+        values = [entry["stages"][stage]["tree_rss"] / 1e6 for entry in large]
+        ax.bar(xs, values, width, label=stage, color=STAGE_COLOURS.get(stage, "#4c72b0"))
+        for x, entry, value in zip(xs, large, values):
+            ax.text(x, value, f"{entry['stages'][stage]['seconds']:.0f}s", ha="center", va="bottom", fontsize=7)
+    ax.axhline(MEMORY_LIMIT / 1e6, color="#c44e52", linestyle="--", linewidth=1)
+    ax.text(len(large) - 0.5, MEMORY_LIMIT / 1e6, "target 150 MB", color="#c44e52", ha="right",
+            va="bottom", fontsize=8)
+    ax.set_xticks(range(len(large)), [f"{e['label']} model" for e in large])
+    ax.set_ylabel("peak memory of the stage's process tree, MB")
+    ax.set_ylim(0, max(MEMORY_LIMIT / 1e6 * 1.2, max(
+        s["tree_rss"] / 1e6 for e in large for s in e["stages"].values()) * 1.2))
+    ax.set_title("2. Large models: peak memory (label: seconds)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _chart_runtime(ax, runtime: dict) -> None:  # type: ignore[no-untyped-def]
+    names = ["cold start", "predict 1 row", "predict 10,000 rows"]
+    ratios = [runtime["cold_ratio"], runtime["predict"]["1"]["ratio"], runtime["predict"]["10000"]["ratio"]]
+    limits = [COLD_LIMIT, None, PREDICT_LIMIT]
+    colours = ["#55a868" if limit is None or r <= limit else "#c44e52" for r, limit in zip(ratios, limits)]
+    ax.bar(range(3), ratios, color=colours)
+    for x, (r, limit) in enumerate(zip(ratios, limits)):
+        ax.text(x, r, f"{r:.2f}", ha="center", va="bottom", fontsize=9)
+        if limit:
+            ax.hlines(limit, x - 0.4, x + 0.4, colors="black", linestyles="--", linewidth=1)
+    ax.axhline(1.0, color="#888888", linewidth=0.8)
+    ax.set_xticks(range(3), names)
+    ax.set_ylabel("tumor_classifier / bare joblib.load (dashes: target)")
+    ax.set_ylim(0, max(ratios + [1.2]) * 1.15)
+    ax.set_title(f"3. Run time (import tumor_classifier: {runtime['import'] * 1e3:.0f} ms, "
+                 f"target < {IMPORT_LIMIT * 1e3:.0f})", fontsize=10)

@@ -1,0 +1,102 @@
+"""wheelwright's benchmarks: ``make bench``.
+
+    .venv/bin/python bench/run.py                  # everything, ~20 min on 2 cores
+    .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, under a minute
+
+1. end to end: the warm ``make pipeline`` against the textbook sequence (baseline.sh);
+2. large models: hash, build and publish a 10 MB, 100 MB and 1 GB model;
+3. run time: ``import tumor_classifier``, cold start, ``predict`` against bare joblib.
+
+Writes ``results.json``, ``README.md`` (the tables) and ``chart.png`` into ``--out``
+(default ``bench/results``). Scratch files go to ``bench/work`` (git-ignored), which each
+section empties before it starts. Timings are asserted nowhere: the table states the
+targets and whether this run met them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from _e2e import EndToEnd  # noqa: E402
+from _large import LargeModels  # noqa: E402
+from _measure import machine  # noqa: E402
+from _report import write_chart, write_table  # noqa: E402
+from _runtime import Runtime  # noqa: E402
+
+SECTIONS = ("e2e", "large", "runtime")
+SIZES = {"10 MB": 10_000_000, "100 MB": 100_000_000, "1 GB": 1_000_000_000}
+QUICK_SIZES = {"1 MB": 1_000_000}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=BENCH / "results",
+                        help="where results.json, README.md and chart.png go (default: bench/results)")
+    parser.add_argument("--work", type=Path, default=BENCH / "work",
+                        help="scratch folder (default: bench/work)")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: no end-to-end section, a 1 MB model, few repeats")
+    parser.add_argument("--e2e-runs", type=int, default=5, help="warm pipeline runs (default: 5)")
+    parser.add_argument("--baseline-runs", type=int, default=3, help="warm baseline runs (default: 3)")
+    parser.add_argument("--large-runs", type=int, default=3, help="runs per model size (default: 3)")
+    parser.add_argument("--cold-runs", type=int, default=21,
+                        help="fresh processes per import and cold-start figure (default: 21)")
+    parser.add_argument("--warm-repeats", type=int, default=41,
+                        help="timed batches per predict figure (default: 41)")
+    args = parser.parse_args(argv)
+    args.sections = [s for s in args.sections.split(",") if s]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    if args.quick:
+        args.sections = [s for s in args.sections if s != "e2e"]
+        args.large_runs, args.cold_runs, args.warm_repeats = 1, 3, 3
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:7.1f} s] {message}", flush=True)
+
+    results: dict = {
+        "machine": machine(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": args.quick,
+    }
+    if "e2e" in args.sections:
+        log("end to end: warm make pipeline against baseline.sh")
+        e2e = EndToEnd(args.work / "e2e", log)
+        e2e.run(args.e2e_runs, args.baseline_runs)
+        results["e2e"] = e2e.results()
+    if "large" in args.sections:
+        log("large models: hash, build, publish")
+        sizes = QUICK_SIZES if args.quick else SIZES
+        results["large"] = LargeModels(args.work / "large", log).run(list(sizes.items()), args.large_runs)
+    if "runtime" in args.sections:
+        log("run time: import, cold start, predict")
+        results["runtime"] = Runtime(args.work / "runtime", log).run(args.cold_runs, args.warm_repeats)
+    results["seconds"] = time.monotonic() - started
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    write_table(results, args.out / "README.md")
+    write_chart(results, args.out / "chart.png")
+    log(f"wrote {args.out / 'README.md'} and {args.out / 'chart.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

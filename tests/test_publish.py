@@ -145,17 +145,24 @@ def base_env() -> dict[str, str]:
             if not k.startswith(("NEXUS_", "TWINE_", "GITHUB_", "REQUESTS_CA_BUNDLE"))}
 
 
+# A small parent for publish.py: the kernel charges a child, at exec, with the memory of
+# the process it was forked from, so measuring straight from pytest (hundreds of MB after
+# a long session) would report pytest's size. This parent reports the peak RSS of the
+# largest process it waited for (publish.py or twine's child, which publish.py waits for).
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:])
+sys.stderr.write(f"\\npeak-rss-kb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.exit(code)
+"""
+
+
 def run_publish(*args: str, env: dict[str, str]) -> Run:
-    """Run publish.py. wait4's peak RSS is the largest of the process and all it waited for
-    (Linux), so it covers the twine children too."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([sys.executable, str(PUBLISH), *args], env=env,
-                                   stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(process.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss)
+    """Run publish.py under a small parent that measures its peak memory."""
+    result = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, str(PUBLISH), *args],
+                            env=env, capture_output=True, text=True, cwd=ROOT)
+    stderr, _, measured = result.stderr.rpartition("\npeak-rss-kb ")
+    return Run(result.returncode, result.stdout, stderr, int(measured))
 
 
 SKIP_DIRS = {".git", ".venv", "venv", "site-packages", "node_modules", "__pycache__", ".cache"}

@@ -124,3 +124,18 @@ BAD_INPUTS = [
 def test_bad_input_is_refused_with_its_reason(clf: Classifier, X: np.ndarray, make, message: str, method: str) -> None:
     with pytest.raises(ValueError, match=message):
         getattr(clf, method)(make(X, clf.feature_names))
+
+
+def test_huge_finite_values_are_accepted(clf: Classifier, X: np.ndarray) -> None:
+    # Their sum overflows to infinity; the fast finiteness check must not mistake that.
+    rows = X[:2].copy()
+    rows[:, 0] = np.finfo(np.float64).max
+    assert len(clf.predict(rows)) == 2
+
+
+def test_scikit_learn_still_checks_finiteness_outside_predict(clf: Classifier, X: np.ndarray) -> None:
+    # predict turns scikit-learn's own check off only for its own call.
+    import sklearn
+
+    clf.predict(X[:1])
+    assert sklearn.get_config()["assume_finite"] is False

@@ -112,7 +112,7 @@ class Classifier:
         >>> Classifier().predict([row]).tolist()
         ['benign']
         """
-        return self._model().predict(self._matrix(X))
+        return self._call("predict", X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Estimate each class's probability for each row of `X`.
@@ -143,7 +143,16 @@ class Classifier:
         >>> bool(proba[0, clf.classes.index("malignant")] > 0.99)
         True
         """
-        return self._model().predict_proba(self._matrix(X))
+        return self._call("predict_proba", X)
+
+    def _call(self, method: str, X: Any) -> np.ndarray:
+        matrix = self._matrix(X)
+        model = self._model()
+        from sklearn import config_context
+
+        # _matrix has checked every value is finite; scikit-learn need not check again.
+        with config_context(assume_finite=True):
+            return getattr(model, method)(matrix)
 
     def _matrix(self, X: Any) -> np.ndarray:
         from ._inputs import as_matrix  # imports numpy, which `import tumor_classifier` avoids

@@ -142,8 +142,12 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_finite(matrix: np.ndarray, feature_names: Sequence[str]) -> None:
+    # The sum is finite when every value is: one pass and no temporary array, where the
+    # search for the first bad value costs as much as the prediction itself.
+    if np.isfinite(matrix.sum()):
+        return
     bad = np.argwhere(~np.isfinite(matrix))
-    if len(bad):
+    if len(bad):  # else the sum overflowed, and every value is finite
         i, j = bad[0]
         what = "NaN" if np.isnan(matrix[i, j]) else "an infinite value"
         raise ValueError(f"{what} in row {i}, column {feature_names[j]!r}; every value must be a finite number.")

@@ -144,7 +144,9 @@ def _is_number(value: Any) -> bool:
 def _check_finite(matrix: np.ndarray, feature_names: Sequence[str]) -> None:
     # The sum is finite when every value is: one pass and no temporary array, where the
     # search for the first bad value costs as much as the prediction itself.
-    if np.isfinite(matrix.sum()):
+    with np.errstate(over="ignore"):
+        total = matrix.sum()
+    if np.isfinite(total):
         return
     bad = np.argwhere(~np.isfinite(matrix))
     if len(bad):  # else the sum overflowed, and every value is finite

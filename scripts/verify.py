@@ -1,9 +1,10 @@
 """verify: install the published wheel from the repository into a fresh environment and predict.
 
-Waits (bounded) until the repository's index lists the wheel, downloads it from there and
-checks it is, byte for byte, the wheel that was built; installs it into a new virtual
-environment outside the source tree, with its dependencies from pip's own configuration;
-then scores it on the hold-out set and requires the metrics its manifest records.
+Waits (bounded) until the repository's index lists the wheel, downloads it from the link
+there and checks it is, byte for byte, the wheel that was built; installs it into a new
+virtual environment outside the source tree, with its dependencies from pip's own
+configuration; then scores it on the hold-out set and requires the metrics its manifest
+records.
 
 The environment is made by uv when the lock provides it (about a second from a warm
 cache, against some 30 s for ``python -m venv`` and ``pip install``), told where to find
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import html.parser
 import json
 import os
@@ -21,13 +23,14 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name
 
 from _wheelwright import (
-    PipelineError, Project, clean_env, evaluate, fail, group, load_project, metric_mismatches,
+    CHUNK, PipelineError, Project, clean_env, evaluate, fail, group, load_project, metric_mismatches,
     notice, run, set_output, sha256_file,
 )
 
@@ -36,18 +39,20 @@ DEFAULT_WAIT = 120.0
 
 
 class _Links(html.parser.HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, page: str) -> None:
         super().__init__()
-        self.files: set[str] = set()
+        self.page = page
+        self.files: dict[str, str] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         href = dict(attrs).get("href") if tag == "a" else None
         if href:
-            self.files.add(href.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1])
+            url = urllib.parse.urljoin(self.page, href.split("#", 1)[0])
+            self.files[url.rstrip("/").rsplit("/", 1)[-1]] = url
 
 
-def listed_files(project_page: str) -> set[str]:
-    """File names the simple index page at ``project_page`` links to (empty when 404)."""
+def listed_files(project_page: str) -> dict[str, str]:
+    """The files the simple index page at ``project_page`` links to, name to URL (empty when 404)."""
     try:
         with urllib.request.urlopen(project_page, timeout=10) as answer:
             page = answer.read().decode("utf-8", "replace")
@@ -59,17 +64,18 @@ def listed_files(project_page: str) -> set[str]:
     except (urllib.error.URLError, OSError) as exc:
         raise PipelineError(f"Cannot reach {project_page}: {exc}.",
                             "Check --index-url and that the repository is up.") from None
-    parser = _Links()
+    parser = _Links(project_page)
     parser.feed(page)
     return parser.files
 
 
-def wait_listed(index_url: str, project: str, filename: str, wait: float) -> float:
-    """Poll the index with backoff until it lists ``filename``; return the seconds waited."""
+def wait_listed(index_url: str, project: str, filename: str, wait: float) -> tuple[float, str]:
+    """Poll the index with backoff until it lists ``filename``; return the seconds waited
+    and the file's URL."""
     page = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
     start = time.monotonic()
     delay = 0.5
-    while filename not in listed_files(page):
+    while filename not in (files := listed_files(page)):
         waited = time.monotonic() - start
         if waited >= wait:
             raise PipelineError(
@@ -79,23 +85,32 @@ def wait_listed(index_url: str, project: str, filename: str, wait: float) -> flo
             )
         time.sleep(min(delay, wait - waited))
         delay = min(delay * 2, 10.0)
-    return time.monotonic() - start
+    return time.monotonic() - start, files[filename]
 
 
-def install_fresh(index_url: str, wheel: Path, sha256: str, where: Path) -> Path:
+def download(url: str, dest: Path) -> str:
+    """Save the file at ``url`` as ``dest``; return its sha256, hashed as it arrives."""
+    digest = hashlib.sha256()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer, open(dest, "wb") as out:
+            while chunk := answer.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    except urllib.error.HTTPError as exc:
+        raise PipelineError(f"Downloading {url} answered HTTP {exc.code}.",
+                            "The index lists the file but will not serve it: check the repository.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise PipelineError(f"Cannot download {url}: {exc}.",
+                            "Check that the repository is up and serves its files.") from None
+    return digest.hexdigest()
+
+
+def install_fresh(url: str, wheel: Path, sha256: str, where: Path) -> Path:
     """Download the wheel from the index, check its bytes, install it into a new venv."""
-    name, version, _, _ = parse_wheel_filename(wheel.name)
     env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
-    downloads = where / "downloads"
-    # This interpreter's pip picks the same wheel the new venv's would: same Python, same tags.
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-cache-dir",
-         "--only-binary", ":all:", "--index-url", index_url, "--dest", downloads,
-         f"{name}=={version}"],
-        env=env, capture=True, what=f"Downloading {name}=={version} from {index_url}")
-    fetched = downloads / wheel.name
-    if not fetched.is_file():
-        raise PipelineError(f"The repository served {[p.name for p in downloads.iterdir()]}, not {wheel.name}.")
-    if sha256_file(fetched) != sha256:
+    fetched = where / "downloads" / wheel.name
+    if download(url, fetched) != sha256:
         raise PipelineError(
             f"The repository's {wheel.name} is not the wheel this run built (sha256 differs).",
             "The version was published earlier with other content: bump the version.",
@@ -190,10 +205,10 @@ def uv_options(pip: dict[str, str]) -> tuple[list[str], dict[str, str]]:
 
 def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: float) -> dict:
     """Run every check; return the evaluation of the installed wheel."""
-    waited = wait_listed(index_url, project.name, wheel.name, wait)
+    waited, url = wait_listed(index_url, project.name, wheel.name, wait)
     notice(f"{wheel.name} is listed by the index (after {waited:.1f} s)")
     with tempfile.TemporaryDirectory(prefix="wheelwright-verify-") as tmp:
-        python = install_fresh(index_url, wheel, sha256, Path(tmp))
+        python = install_fresh(url, wheel, sha256, Path(tmp))
         result = evaluate(python, project, cwd=Path(tmp), env=clean_env())
     if not Path(result["package_file"]).is_relative_to(tmp):
         raise PipelineError(f"The check imported {result['package_file']}, not the installed wheel.")

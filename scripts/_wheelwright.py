@@ -252,6 +252,19 @@ def set_output(name: str, value: str) -> None:
         out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
 
+def read_outputs(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Parse a ``GITHUB_OUTPUT`` file as :func:`set_output` writes it."""
+    outputs: dict[str, str] = {}
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        name, _, delimiter = lines[i].partition("<<")
+        end = lines.index(delimiter, i + 1)
+        outputs[name] = "\n".join(lines[i + 1:end])
+        i = end + 1
+    return outputs
+
+
 def summary(markdown: str) -> None:
     """Append Markdown to the job summary (no-op outside Actions)."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")

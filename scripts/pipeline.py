@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from _wheelwright import PipelineError, clean_env, fail, set_output
+from _wheelwright import PipelineError, clean_env, fail, read_outputs, set_output
 
 import registry
 
@@ -48,19 +48,6 @@ class Outcome:
     stage: str
     ok: bool
     seconds: float
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT file written with heredoc delimiters."""
-    outputs: dict[str, str] = {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        name, _, delimiter = lines[i].partition("<<")
-        end = lines.index(delimiter, i + 1)
-        outputs[name] = "\n".join(lines[i + 1:end])
-        i = end + 1
-    return outputs
 
 
 def run_stage(name: str, argv: list[str], env: dict[str, str], log: list[Outcome]) -> dict[str, str]:

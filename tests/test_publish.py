@@ -36,6 +36,7 @@ import pytest
 import requests
 
 import devpi_registry
+from _wheelwright import read_outputs
 from nexus_proxy import NexusProxy, nexus_page, nginx_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -628,16 +629,6 @@ def test_preflight_fails_fast(nexus, publish, credentials):
 
 
 # --- In GitHub Actions --------------------------------------------------------------------------
-
-def read_outputs(path: Path) -> dict[str, str]:
-    outputs, lines, i = {}, path.read_text().splitlines(), 0
-    while i < len(lines):
-        name, _, delimiter = lines[i].partition("<<")
-        end = lines.index(delimiter, i + 1)
-        outputs[name] = "\n".join(lines[i + 1:end])
-        i = end + 1
-    return outputs
-
 
 def test_in_actions_it_masks_first_and_writes_outputs(nexus, publish, dists, tmp_path, credentials):
     built = dists("A")

@@ -16,19 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from act import copy_tree  # what a fresh clone of the work tree holds
+
 ROOT = Path(__file__).resolve().parent.parent
 WEAK = ROOT / "tests" / "packages" / "weak-model"
-
-
-def fresh_copy(dest: Path) -> Path:
-    """What a clone of this work tree holds: tracked and unignored files, nothing built."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
 
 
 def without_nexus(**extra: str) -> dict[str, str]:
@@ -43,7 +34,7 @@ def pipeline(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Co
 
 @pytest.mark.slow
 def test_make_pipeline_twice_on_a_fresh_copy_publishes_once_and_verifies(tmp_path):
-    work = fresh_copy(tmp_path / "clone")
+    work = copy_tree(ROOT, tmp_path / "clone")
     make = ["make", "pipeline", f"VENV={ROOT / '.venv'}"]
     first = subprocess.run(make, cwd=work, env=without_nexus(), capture_output=True, text=True)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

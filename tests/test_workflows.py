@@ -19,13 +19,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import act as act_module  # tests/actions/act.py, the launcher (on sys.path: conftest.py)
 import pytest
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "actions"))
-
-import act as act_module  # noqa: E402  (tests/actions/act.py, the launcher)
 
 BIN = Path(sys.executable).parent
 WORKFLOW = ROOT / ".github" / "workflows" / "model-pipeline.yml"

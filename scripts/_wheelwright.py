@@ -167,7 +167,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def source_date_epoch(cwd: Path) -> str:
-    """``SOURCE_DATE_EPOCH`` from the environment, else the last commit's time, else 0.
+    """``SOURCE_DATE_EPOCH`` from the environment, else the last commit's time, else 1980.
 
     Builds and manifests use it in place of the wall clock so that the same commit
     gives the same bytes.

@@ -55,6 +55,7 @@ class Classifier:
     def __init__(self, model_dir: str | os.PathLike[str] | None = None) -> None:
         self.model_dir = PACKAGE_DIR if model_dir is None else Path(model_dir)
         self._manifest = read_manifest(self.model_dir)
+        self._loaded: Any = None
 
     def __repr__(self) -> str:
         return f"Classifier(version={self._manifest['version']!r}, model_dir={str(self.model_dir)!r})"
@@ -160,4 +161,8 @@ class Classifier:
         return as_matrix(X, self._manifest["feature_names"])
 
     def _model(self) -> Any:
-        return load_model(self.model_dir, self._manifest)
+        # The shared, locked cache is asked once per instance: resolving its key costs a
+        # few filesystem calls, a noticeable share of a small prediction.
+        if self._loaded is None:
+            self._loaded = load_model(self.model_dir, self._manifest)
+        return self._loaded

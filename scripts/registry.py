@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print("ERROR [registry] NEXUS_USERNAME and NEXUS_PASSWORD must be set: they become "
               "the only account allowed to upload.", file=sys.stderr)
         return 2
+    # A plain SIGTERM would end this process before serve() stops pypiserver.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with serve(args.packages, username=username, password=password, port=args.port) as reg:
             print(f"upload URL: {reg.upload_url}\nindex URL:  {reg.index_url}", flush=True)

@@ -25,6 +25,7 @@ bench: $(STAMP)
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; v = sys.version_info[:2]; v == (3, 11) or print(f"warning: .venv has Python {v[0]}.{v[1]}; requirements.txt is compiled and tested for 3.11 (make PYTHON=python3.11)", file=sys.stderr)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.txt
 	touch $(STAMP)
 

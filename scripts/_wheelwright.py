@@ -159,11 +159,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hash a file in fixed-size chunks, so memory stays flat whatever its size."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def source_date_epoch(cwd: Path) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from _wheelwright import (
-    CHUNK, PipelineError, Project, clean_env, fail, group, import_root, load_project,
+    PipelineError, Project, clean_env, fail, group, import_root, load_project,
     notice, read_manifest, run, set_output, sha256_file, source_date_epoch, summary,
 )
 
@@ -78,10 +78,8 @@ def inspect_wheel(project: Project, wheel: Path, manifest: dict) -> None:
                     "Include the trained files in the wheel: list them under "
                     "[tool.hatch.build] artifacts in the project's pyproject.toml.",
                 )
-        digest = hashlib.sha256()
-        with archive.open(model_member) as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        with archive.open(model_member) as handle:  # streamed, like sha256_file
+            digest = hashlib.file_digest(handle, "sha256")
         if digest.hexdigest() != manifest["sha256"]:
             raise PipelineError(
                 f"{wheel.name} holds a {model_member} whose sha256 is not the manifest's.",

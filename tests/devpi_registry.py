@@ -12,7 +12,6 @@ import base64
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Iterator
 
 import requests
+
+from registry import free_port
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 60.0
@@ -43,12 +44,6 @@ class Devpi:
         return f"{self.upload_url}+simple/"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _json(method: str, url: str, payload: dict, auth: str | None = None) -> dict:
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if auth:
@@ -68,7 +63,7 @@ def serve(workdir: Path, *, user: str, password: str, index: str = "dev") -> Ite
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXUS_", "TWINE_"))}
     subprocess.run([str(BIN / "devpi-init"), "--serverdir", str(serverdir), "--no-root-pypi"],
                    env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [str(BIN / "devpi-server"), "--serverdir", str(serverdir), "--host", "127.0.0.1",

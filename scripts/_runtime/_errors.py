@@ -1,0 +1,25 @@
+"""The errors a model package raises when its model cannot be used.
+
+Bad *input* is a :class:`ValueError`, as everywhere in Python and scikit-learn; these
+are about the packaged model itself, so that a caller can tell "my rows are wrong"
+from "this installation is broken".
+"""
+
+from __future__ import annotations
+
+
+class ModelError(Exception):
+    """The model or its manifest is missing or unusable; the message says what to do."""
+
+
+class ModelIntegrityError(ModelError):
+    """The model file is not the one its manifest describes.
+
+    Raised before anything is unpickled when the file's sha256 differs from the
+    manifest's, and after loading when the estimator is not the one the manifest
+    describes (its task, classes, features or methods).
+    """
+
+
+class ModelVersionError(ModelError):
+    """The installed scikit-learn is of another release series than the model was trained with."""

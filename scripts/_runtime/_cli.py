@@ -5,8 +5,9 @@
 header of class labels. ``python -m <package> info`` prints the model's manifest as JSON.
 
 The file's first row names the features, in any order; each later row is one sample.
-Number features are parsed as numbers, string features kept as written, and an empty
-cell is a missing value (refused unless the model accepts missing values).
+Number features are parsed as numbers (``true`` and ``false`` too, for a feature the
+model was fitted on as booleans), string features kept as written, and an empty cell is
+a missing value (refused unless the model accepts missing values).
 
 Exit codes: 0 on success, 2 when the file or the command line is wrong (the message gives
 the line and the column), 1 when the model itself cannot be used.
@@ -29,6 +30,9 @@ from ._errors import ModelError
 
 EXIT_MODEL = 1
 EXIT_INPUT = 2
+
+#: How a CSV file may spell a boolean feature's values, beside numbers.
+_BOOLS = {"true": 1.0, "false": 0.0}
 
 
 def main(argv: Sequence[str] | None = None, *, package: str | None = None) -> int:
@@ -148,23 +152,32 @@ def read_samples(path: Path, model: Model) -> list[list[Any]]:
         raise ValueError("no samples: the file has a header but no rows.")
     allow_nan = bool(manifest["allow_nan"])
     position = {name: j for j, name in enumerate(header)}
-    columns = [(position[f["name"]], f["name"], f["kind"] == "number") for f in features]
+    columns = [(position[f["name"]], f["name"], _cell_kind(f)) for f in features]
     samples = []
     for number, cells in rows:
         if len(cells) != len(header):
             raise ValueError(f"line {number}: {len(cells)} values, but the header names {len(header)} columns.")
-        samples.append([_parse(cells[j], number, name, is_number, allow_nan) for j, name, is_number in columns])
+        samples.append([_parse(cells[j], number, name, kind, allow_nan) for j, name, kind in columns])
     return samples
 
 
-def _parse(cell: str, line: int, name: str, is_number: bool, allow_nan: bool) -> Any:
+def _cell_kind(feature: dict[str, Any]) -> str:
+    """``"string"``, ``"number"``, or ``"bool"`` for a number feature fitted on booleans."""
+    if feature["kind"] == "number" and feature.get("dtype") in ("bool", "boolean"):
+        return "bool"
+    return str(feature["kind"])
+
+
+def _parse(cell: str, line: int, name: str, kind: str, allow_nan: bool) -> Any:
     if cell.strip() == "":
         if not allow_nan:
             raise ValueError(f"line {line}, column {name!r}: the cell is empty, and this model "
                              "does not accept missing values.")
-        return math.nan if is_number else None
-    if not is_number:
+        return None if kind == "string" else math.nan
+    if kind == "string":
         return cell
+    if kind == "bool" and cell.strip().lower() in _BOOLS:
+        return _BOOLS[cell.strip().lower()]
     try:
         value = float(cell)
     except ValueError:

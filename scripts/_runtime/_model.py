@@ -188,9 +188,15 @@ def _mismatch(estimator: Any, manifest: Mapping[str, Any]) -> str:
     from sklearn.base import is_classifier, is_regressor
 
     kind = type(estimator).__name__
-    if manifest["task"] == "classification" and not is_classifier(estimator):
+    if not callable(getattr(estimator, "predict", None)) or not hasattr(estimator, "get_params"):
+        return f"the file holds a {kind}, not a scikit-learn estimator"
+    try:
+        classifier, regressor = is_classifier(estimator), is_regressor(estimator)
+    except Exception as exc:  # an estimator-like object scikit-learn's tags cannot read
+        return f"the {kind} in it is not a scikit-learn estimator ({exc})"
+    if manifest["task"] == "classification" and not classifier:
         return f"the manifest describes a classifier, the file holds a {kind}"
-    if manifest["task"] == "regression" and not is_regressor(estimator):
+    if manifest["task"] == "regression" and not regressor:
         return f"the manifest describes a regressor, the file holds a {kind}"
     missing = [method for method in manifest["methods"] if not hasattr(estimator, method)]
     if missing:

@@ -70,7 +70,6 @@ class Inputs:
         self.numeric = all(kind == "number" for kind in self.kinds)
         self._list = list(self.names)
         self._set = frozenset(self.names)
-        self._position = {name: j for j, name in enumerate(self.names)}
         first = self.names[0]
         # itemgetter gives a tuple for two names or more, the bare value for one.
         self._values: Callable[[Mapping[str, Any]], Any] = (
@@ -358,7 +357,8 @@ class Inputs:
     def _frame(self, columns: Mapping[str, Any]) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(columns, columns=self._columns_index(), copy=False)
+        # Keyed in feature order already: passing columns= as well would reindex them.
+        return pd.DataFrame(columns, copy=False)
 
     def _columns_index(self) -> Any:
         if self._index is None:

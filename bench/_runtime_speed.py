@@ -4,7 +4,7 @@
     .venv/bin/python bench/_runtime_speed.py --quick       # a smoke run
     .venv/bin/python bench/_runtime_speed.py --json out.json
 
-Four models, each fitted here, dumped with joblib into a scratch package folder with
+Five models, each fitted here, dumped with joblib into a scratch package folder with
 ``scripts/_runtime`` copied in as ``_runtime`` and a manifest holding the keys the
 run-time code reads:
 
@@ -12,7 +12,9 @@ run-time code reads:
 - ``dataframe``: RandomForestClassifier on wine (``as_frame=True``), fitted on a DataFrame;
 - ``regressor``: Ridge on diabetes, fitted on an array;
 - ``columns``: a Pipeline of a ColumnTransformer (OneHotEncoder on two string columns,
-  StandardScaler on three number columns) and LogisticRegression, on synthetic data.
+  StandardScaler on three number columns) and LogisticRegression, on synthetic data;
+- ``tumour``: the example project's model, StandardScaler + LogisticRegression fitted on
+  breast_cancer as a DataFrame (``as_frame=True``), as ``model/train.py`` fits it.
 
 Each is timed on 1 row and on 10,000 rows (the hold-out tiled), the package's
 ``Model.predict`` against the bare estimator's ``predict`` given the equivalent input:
@@ -85,6 +87,9 @@ def fit_models() -> dict[str, tuple[Any, Any]]:
         LogisticRegression(),
     )
     models["columns"] = (pipeline.fit(frame, y), frame)
+    cancer = load_breast_cancer(as_frame=True)
+    models["tumour"] = (make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        cancer.data, cancer.target), cancer.data)
     return models
 
 
@@ -226,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/_runtime_speed.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=41, help="alternating pairs of batches per figure (default: 41)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 3 pairs per figure")
-    parser.add_argument("--models", help="comma-separated subset of array,dataframe,regressor,columns")
+    parser.add_argument("--models", help="comma-separated subset of array,dataframe,regressor,columns,tumour")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     import numpy

@@ -24,7 +24,9 @@ is one batch of calls (sized to about 20 ms) divided by its calls; package and b
 batches alternate, the order flipping every pair (package, bare, bare, package, ...), and
 each figure is the median of the per-pair ratios, beside the median times. The cost of
 ``sklearn.config_context(assume_finite=True)`` itself, and what skipping scikit-learn's
-own finiteness check saves, are timed alike. Nothing is asserted: this prints figures.
+own finiteness check saves, are timed alike, as is the package's input check followed by
+the bare estimator (what the package would cost without that context manager, checking
+finiteness twice). Nothing is asserted: this prints figures.
 """
 
 from __future__ import annotations
@@ -189,12 +191,17 @@ def measure(pairs: int, only: list[str] | None = None) -> dict[str, Any]:
             if only and name not in only:
                 continue
             model = package(name, estimator, X, site)()
+            check = importlib.import_module(f"speed_{name}._runtime._inputs").Inputs.from_manifest(model.metadata)
             for n in SIZES:
                 rows = tiled(X, n)
                 if not np.array_equal(np.asarray(model.predict(rows)), np.asarray(estimator.predict(rows))):
                     raise SystemExit(f"{name}: the package and the bare estimator disagree")
                 label = "DataFrame" if hasattr(rows, "columns") else "array"
                 figures = {label: compare(lambda: model.predict(rows), lambda: estimator.predict(rows), pairs)}
+                # The design question: the package's own input check, then the estimator
+                # without config_context(assume_finite=True), so that both check finiteness.
+                figures["check, no config_context"] = compare(
+                    lambda: estimator.predict(check(rows)), lambda: estimator.predict(rows), pairs)
                 if hasattr(rows, "columns"):
                     records = rows.to_dict("records")
                     figures["list of dicts vs DataFrame"] = compare(
@@ -212,7 +219,7 @@ def measure(pairs: int, only: list[str] | None = None) -> dict[str, Any]:
                         assume_finite, lambda: estimator.predict(rows), pairs)
                 results[f"{name}/{n}"] = figures
                 for what, f in figures.items():
-                    print(f"{name:>9} {n:>6} rows  {what:<31} package {f['package'] * 1e6:10.1f} µs  "
+                    print(f"{name:>9} {n:>6} rows  {what:<32} package {f['package'] * 1e6:10.1f} µs  "
                           f"bare {f['bare'] * 1e6:10.1f} µs  ratio {f['ratio']:.3f}", flush=True)
         sys.path.remove(str(site))
 

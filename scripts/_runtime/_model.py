@@ -20,8 +20,6 @@ once, while they are unpickled, then released.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,6 +94,8 @@ def read_verified(path: Path, expected_sha256: str) -> bytes:
     ModelIntegrityError
         Its sha256 differs from `expected_sha256`.
     """
+    import hashlib  # here, not at the top: OpenSSL's import is a noticeable part of `import <package>`
+
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -159,6 +159,8 @@ def unpickle(data: bytes, path: Path) -> Any:
         Unpickling failed: usually a library the model needs is missing or of another
         version. The message names the exception.
     """
+    import io
+
     import joblib
 
     try:

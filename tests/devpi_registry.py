@@ -17,10 +17,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import requests
 
+from _wheelwright import SECRET_PREFIXES
 from registry import free_port
 
 BIN = Path(sys.executable).parent
@@ -55,12 +56,15 @@ def _json(method: str, url: str, payload: dict, auth: str | None = None) -> dict
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, *, user: str, password: str, index: str = "dev") -> Iterator[Devpi]:
+def serve(workdir: Path, *, user: str, password: str, index: str = "dev",
+          others: Sequence[tuple[str, str]] = ()) -> Iterator[Devpi]:
     """Initialise a server in ``workdir``, start it offline, create ``user``/``index``
-    (non-volatile: a file, once uploaded, cannot be replaced), stop it on exit."""
+    (non-volatile: a file, once uploaded, cannot be replaced), stop it on exit. ``others``
+    are (user, password) accounts that exist but may not upload to that index (devpi's
+    default ``acl_upload`` is the index's owner alone)."""
     serverdir = workdir / "devpi-server"
     log = workdir / "devpi-server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXUS_", "TWINE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_PREFIXES)}
     subprocess.run([str(BIN / "devpi-init"), "--serverdir", str(serverdir), "--no-root-pypi"],
                    env=env, check=True, capture_output=True)
     port = free_port()
@@ -81,7 +85,8 @@ def serve(workdir: Path, *, user: str, password: str, index: str = "dev") -> Ite
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"devpi-server did not start: {log.read_text(errors='replace')[-800:]}")
             time.sleep(0.1)
-        _json("PUT", f"{base}/{user}", {"password": password, "email": f"{user}@example.invalid"})
+        for name, secret in [(user, password), *others]:
+            _json("PUT", f"{base}/{name}", {"password": secret, "email": f"{name}@example.invalid"})
         token = _json("POST", f"{base}/+login", {"user": user, "password": password})["result"]["password"]
         auth = base64.b64encode(f"{user}:{token}".encode()).decode()
         _json("PUT", f"{base}/{user}/{index}", {"bases": [], "volatile": False}, auth=auth)

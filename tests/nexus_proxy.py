@@ -13,14 +13,26 @@ without a word, 404 to a POST on a group, and sits behind proxies that answer 41
 
 Rules are tried in the order given; one whose ``times`` is used up no longer matches;
 a request no rule matches is forwarded. ``nexus_auth`` makes it check credentials as
-Nexus does (anonymous reads allowed, wrong credentials 401 on anything). Each request is
-recorded (method, path, uploaded file name, status answered) for tests to count; the
-log file holds the same, never a header's value.
+Nexus does (anonymous reads allowed, wrong credentials 401 on anything; with
+``can_add=False`` the account is known but lacks the "add" privilege: 403 to a POST).
+
+Under ``/repository/`` it routes as Nexus does (docs/nexus.md, with the sources), in
+Nexus's order: credentials (the security filter), then the repository (404 "Repository
+not found" for a name it does not know; ``group(name)`` adds a group: reads go to the
+hosted repository, a POST is 404), then the privilege (403), then the upload handler,
+which reads the whole form and answers before anything is stored: no ``content`` file,
+another ``:action``, or no name or version is a 500 (an uncaught IllegalStateException or
+NullPointerException); an ``md5_digest`` that is not the file's md5 is 400 "Digests do not
+match, found: <md5>, expected: <md5_digest>". Anything else is forwarded to the registry.
+
+Each request is recorded (method, path, uploaded file name, status answered) for tests
+to count; the log file holds the same, never a header's value.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import http.server
 import re
@@ -74,8 +86,12 @@ class Rule:
 class NexusProxy:
     """Forward to ``upstream`` (``http://127.0.0.1:PORT``), except where scripted otherwise."""
 
-    def __init__(self, upstream: str, log: Path, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, upstream: str, log: Path, tls: ssl.SSLContext | None = None,
+                 hosted: str = "pypi-hosted") -> None:
         self.upstream = urlsplit(upstream)
+        self.hosted = hosted
+        self.groups: set[str] = set()
+        self.can_add = True
         self.log_path = log
         self.tls = tls
         self.rules: list[Rule] = []
@@ -101,14 +117,20 @@ class NexusProxy:
         kind = "forward_then_hang" if forward_first else "hang"
         self.rules.append(Rule(method, kind, seconds=seconds, path=path, times=times))
 
-    def nexus_auth(self, username: str, password: str) -> None:
+    def nexus_auth(self, username: str, password: str, *, can_add: bool = True) -> None:
         self.credentials = (username, password)
+        self.can_add = can_add
+
+    def group(self, name: str) -> None:
+        """A group repository: it serves the hosted repository's reads, and no upload."""
+        self.groups.add(name)
 
     def count(self, method: str, path: str = "") -> int:
         return sum(1 for s in self.seen if s.method == method and path in s.path)
 
     def uploads(self) -> list[str]:
-        return [s.file for s in self.seen if s.method == "POST"]
+        """The files POSTed, but publish's preflight test uploads (and their probes)."""
+        return [s.file for s in self.seen if s.method == "POST" and not s.file.startswith("wheelwright preflight")]
 
     # -- lifecycle --
 
@@ -162,6 +184,28 @@ class NexusProxy:
                           f"ua={user_agent!r}\n")
 
 
+def parse_form(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart/form-data body's fields, and its files as (file name, bytes)."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    if not match:
+        return fields, files
+    for part in body.split(b"--" + match.group(1).encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, data = part.partition(b"\r\n\r\n")
+        data = data[:-2] if data.endswith(b"\r\n") else data
+        names = re.search(rb'name="([^"]*)"(?:; filename="([^"]*)")?', head)
+        if not names:
+            continue
+        if names.group(2) is not None:
+            files[names.group(1).decode()] = (names.group(2).decode(), data)
+        else:
+            fields[names.group(1).decode()] = data.decode("utf-8", "replace")
+    return fields, files
+
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
@@ -201,7 +245,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         rule = proxy.pick(self.command, self.path)
         if rule is None:
-            seen.status = self._forward(body)
+            seen.status = self._as_nexus(proxy, body)
         elif rule.kind == "answer":
             seen.status = rule.status
             self._send(rule.status, rule.body.encode(), rule.headers, reason=rule.reason)
@@ -214,6 +258,40 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._forward(body, relay=False)
             proxy._stopping.wait(rule.seconds)
             self.close_connection = True
+
+    def _as_nexus(self, proxy: NexusProxy, body: bytes) -> int:
+        """Route and check as Nexus does under /repository/; forward what it would store."""
+        parts = self.path.split("/")
+        if len(parts) < 3 or parts[1] != "repository":
+            return self._forward(body)
+        name = parts[2]
+        if name in proxy.groups:
+            if self.command not in ("GET", "HEAD"):
+                return self._send_page(404, "Not Found", "")  # no route: HttpHandlers.notFound()
+            self.path = "/".join(["", "repository", proxy.hosted, *parts[3:]])
+            return self._forward(body)
+        if name != proxy.hosted:
+            return self._send_page(404, "Repository not found", "Repository not found")
+        if self.command != "POST":
+            return self._forward(body)
+        if proxy.credentials and not proxy.can_add:
+            return self._send_page(403, "Forbidden", "")
+        fields, files = parse_form(body, self.headers.get("Content-Type", ""))
+        if "content" not in files or fields.get(":action") != "file_upload":
+            return self._send_page(500, "Server Error", "")  # IllegalStateException, uncaught
+        if "name" not in fields or "version" not in fields:
+            return self._send_page(500, "Server Error", "")  # NullPointerException, uncaught
+        expected = fields.get("md5_digest")
+        found = hashlib.md5(files["content"][1]).hexdigest()
+        if expected is not None and expected.lower() != found:
+            reason = f"Digests do not match, found: {found}, expected: {expected}"
+            return self._send_page(400, reason, reason)  # IllegalOperationException
+        return self._forward(body)
+
+    def _send_page(self, status: int, reason: str, message: str) -> int:
+        self._send(status, nexus_page(status, message).encode(), {"Content-Type": "text/html"},
+                   reason=reason)
+        return status
 
     def _authorised(self, credentials: tuple[str, str]) -> bool:
         given = self.headers.get("Authorization", "")

@@ -1,7 +1,9 @@
-"""pin: the stale-lock check against the real lock, and a real pip-compile run."""
+"""pin: the lock checks against the real locks (subprocess: exit codes and messages), the
+parsing, merging and marker logic in-process, and real pip-compile and pip runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,50 +14,107 @@ import pytest
 import pin
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("requirements/publish", "requirements/stages", "requirements")
 
 
 @pytest.fixture
-def lock_pair(tmp_path: Path) -> tuple[Path, Path]:
-    """A copy of this repository's requirements.in and its lock."""
-    for name in ("requirements.in", "requirements.txt"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    return tmp_path / "requirements.in", tmp_path / "requirements.txt"
+def locks(tmp_path: Path) -> Path:
+    """A copy of wheelwright's three .in files and their locks, laid out as in the repository."""
+    (tmp_path / "requirements").mkdir()
+    for layer in LAYERS:
+        for suffix in (".in", ".txt"):
+            shutil.copy(ROOT / (layer + suffix), tmp_path / (layer + suffix))
+    return tmp_path
 
 
-def check(in_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "pin.py"), "--check",
-                           "--requirements", str(in_path)], capture_output=True, text=True)
+def check(*in_paths: Path, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(ROOT / "scripts" / "pin.py"), "--check", *extra]
+    for in_path in in_paths:
+        argv += ["--requirements", str(in_path)]
+    return subprocess.run(argv, capture_output=True, text=True)
 
 
-def test_the_committed_lock_is_current(lock_pair):
-    result = check(lock_pair[0])
+def check_all(root: Path) -> subprocess.CompletedProcess[str]:
+    return check(*(root / (layer + ".in") for layer in LAYERS))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def block(lock: Path, name: str, marker: str = "") -> str:
+    """The entry of ``name`` in a lock, as text: the first whose pin line holds ``marker``."""
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.read_text())
+    return next(e.rstrip("\n") + "\n" for e in entries
+                if e.startswith(f"{name}==") and marker in e.splitlines()[0])
+
+
+def version(lock: Path, name: str) -> str:
+    return pin.read_lock(lock).for_python("3.11")[name].version
+
+
+# --- The committed locks, through the command ----------------------------------------
+
+
+def test_the_committed_locks_are_current_on_every_supported_python():
+    result = check()  # wheelwright's own three
     assert result.returncode == 0, result.stderr
-    assert "is current" in result.stdout
+    for lock in ("publish.txt", "stages.txt", "requirements.txt"):
+        assert f"{lock} is current with" in result.stdout
+    assert result.stdout.count("(Python 3.11, 3.12, 3.13)") == 3
 
 
-def test_an_added_requirement_is_named(lock_pair):
-    in_path, _ = lock_pair
-    in_path.write_text(in_path.read_text() + "rich-click\n")
-    result = check(in_path)
+def test_the_layers_are_subsets_that_agree():
+    """stages ⊂ dev and publish ⊂ stages, with one version and one hash list per package and Python."""
+    publish, stages, dev = (pin.read_lock(ROOT / (layer + ".txt")) for layer in LAYERS)
+    for python in dev.pythons:
+        for small, big in ((publish, stages), (stages, dev)):
+            inner, outer = small.for_python(python), big.for_python(python)
+            assert inner.keys() <= outer.keys()
+            for name, entry in inner.items():
+                assert (entry.version, sorted(entry.hashes)) == (outer[name].version, sorted(outer[name].hashes))
+    assert {"twine", "requests"} <= publish.for_python("3.11").keys()
+    assert not {"scikit-learn", "pytest", "pypiserver"} & publish.for_python("3.11").keys()
+    assert not {"devpi-server", "matplotlib", "zizmor"} & stages.for_python("3.11").keys()
+
+
+def test_pypiserver_gets_its_cgi_back_on_313_only():
+    stages = pin.read_lock(ROOT / "requirements" / "stages.txt")
+    assert "legacy-cgi" in stages.for_python("3.13")
+    assert "legacy-cgi" not in stages.for_python("3.11") and "legacy-cgi" not in stages.for_python("3.12")
+
+
+def test_an_added_requirement_is_named(locks):
+    edit(locks / "requirements/stages.in", "\nuv\n", "\nuv\nrich-click\n")
+    result = check_all(locks)
     assert result.returncode == 1
-    assert "requirements.in names rich-click, which requirements.txt does not pin" in result.stderr
+    assert "stages.in names rich-click, which stages.txt does not pin" in result.stderr
     assert "pin.py" in result.stderr  # the fix
 
 
-def test_a_removed_requirement_is_named(lock_pair):
-    in_path, _ = lock_pair
-    in_path.write_text(in_path.read_text().replace("\ntwine\n", "\n"))
-    result = check(in_path)
+def test_a_removed_requirement_is_named(locks):
+    edit(locks / "requirements/publish.in", "\ntwine\n", "\n")
+    result = check_all(locks)
     assert result.returncode == 1
-    assert "pins twine==" in result.stderr and "which no longer names it" in result.stderr
+    assert "publish.txt pins twine==" in result.stderr and "which no longer names it" in result.stderr
 
 
-def test_a_changed_specifier_is_named(lock_pair):
-    in_path, _ = lock_pair
-    in_path.write_text(in_path.read_text().replace("\njoblib\n", "\njoblib<1\n"))
-    result = check(in_path)
+def test_a_removed_requirement_whose_via_spans_several_lines_is_named(locks):
+    """joblib is there for stages.in and for scikit-learn: its `# via` takes three lines."""
+    assert "    # via\n    #   -r stages.in\n    #   scikit-learn\n" in block(locks / "requirements/stages.txt", "joblib")
+    edit(locks / "requirements/stages.in", "\njoblib\n", "\n")
+    result = check(locks / "requirements/stages.in")
     assert result.returncode == 1
-    assert "asks for joblib<1, but requirements.txt pins joblib==" in result.stderr
+    assert "stages.txt pins joblib==" in result.stderr and "for stages.in, which no longer names it" in result.stderr
+
+
+def test_a_changed_specifier_is_named(locks):
+    edit(locks / "requirements/stages.in", "\njoblib\n", "\njoblib<1\n")
+    result = check_all(locks)
+    assert result.returncode == 1
+    assert "asks for joblib<1, but stages.txt pins joblib==" in result.stderr
 
 
 @pytest.mark.parametrize("line", [
@@ -64,34 +123,253 @@ def test_a_changed_specifier_is_named(lock_pair):
     "--find-links /srv/wheels",
     "private-pkg @ https://user:secret@nexus.example/p.whl",
 ])
-def test_a_lock_carrying_an_index_path_or_credential_fails(lock_pair, line):
-    _, lock = lock_pair
+def test_a_lock_carrying_an_index_path_or_credential_fails(locks, line):
+    lock = locks / "requirements.txt"
     lock.write_text(line + "\n" + lock.read_text())
-    result = check(lock_pair[0])
+    result = check_all(locks)
     assert result.returncode == 1
     assert "carries an index, a local path or a credential" in result.stderr
 
 
-def test_a_pin_without_hashes_fails(lock_pair):
-    _, lock = lock_pair
-    text = lock.read_text()
-    start = text.index("joblib==")
-    end = text.index("\n    # via", start)
-    lock.write_text(text[:start] + text[start:end].split(" \\")[0] + text[end:])
-    result = check(lock_pair[0])
+def test_a_pin_without_hashes_fails(locks):
+    lock = locks / "requirements/stages.txt"
+    entry = block(lock, "joblib")
+    edit(lock, entry, entry.split(" \\")[0] + "\n" + entry[entry.index("    # via"):])
+    result = check_all(locks)
     assert result.returncode == 1
-    assert "joblib==1.6.0 without --hash lines" in result.stderr
+    assert f"stages.txt pins joblib=={version(lock, 'joblib')} without --hash lines" in result.stderr
 
 
-def test_a_missing_lock_is_stale(lock_pair):
-    lock_pair[1].unlink()
-    assert "requirements.txt does not exist" in check(lock_pair[0]).stderr
+@pytest.mark.parametrize("bad", ["sha256:" + "0" * 63, "sha256:" + "g" * 64, "md5:" + "0" * 32])
+def test_a_hash_that_is_not_sha256_and_64_hex_digits_fails(locks, bad):
+    lock = locks / "requirements/publish.txt"
+    entry = block(lock, "twine")
+    digest = entry.split("--hash=")[1].split()[0]
+    edit(lock, digest, bad)
+    result = check_all(locks)
+    assert result.returncode == 1
+    assert f"twine=={version(lock, 'twine')} has a malformed hash '{bad}'" in result.stderr
+
+
+def test_a_hash_edited_in_one_layer_fails(locks):
+    """Well-formed, but not what the index serves: the layer above still has the real one."""
+    lock = locks / "requirements/stages.txt"
+    digest = block(lock, "joblib").split("--hash=sha256:")[1][:64]
+    edit(lock, digest, digest[:-1] + ("0" if digest[-1] != "0" else "1"))
+    result = check_all(locks)
+    assert result.returncode == 1
+    assert (f"requirements.txt and stages.txt list different hashes for joblib=={version(lock, 'joblib')}: "
+            "one of them was edited") in result.stderr
+
+
+def test_layers_that_disagree_on_a_version_fail(locks):
+    lock = locks / "requirements.txt"
+    pinned = version(lock, "joblib")
+    edit(lock, f"\njoblib=={pinned} ", "\njoblib==0.1 ")
+    result = check_all(locks)
+    assert result.returncode == 1
+    assert f"requirements.txt pins joblib==0.1 but stages.txt pins joblib=={pinned}" in result.stderr
+
+
+def test_a_requirement_missing_on_one_python_names_that_python(locks):
+    lock = locks / "requirements/stages.txt"
+    edit(lock, block(lock, "numpy", marker='python_version >= "3.12"'), "")
+    result = check(locks / "requirements/stages.in")
+    assert result.returncode == 1
+    assert "stages.in names numpy, which stages.txt does not pin (on Python 3.12, 3.13)" in result.stderr
+
+
+def test_a_missing_lock_is_stale(locks):
+    (locks / "requirements.txt").unlink()
+    result = check(locks / "requirements.in")
+    assert result.returncode == 1
+    assert "requirements.txt does not exist" in result.stderr
+
+
+def test_a_missing_in_file_is_named(tmp_path):
+    result = check(tmp_path / "requirements.in")
+    assert result.returncode == 1
+    assert "requirements.in not found" in result.stderr
+
+
+def test_several_locks_at_once_a_projects_own_included(locks, tmp_path):
+    """wheelwright's lock and a model project's, in one run; the project's is plain pip-compile output."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.in").write_text("scikit-learn\njoblib\n")
+    (project / "requirements.txt").write_text(
+        "#\n# This file is autogenerated by pip-compile with Python 3.11\n#\n"
+        + "".join(block(ROOT / "requirements/stages.txt", name, marker) for name, marker in (
+            ("joblib", ""), ("numpy", '< "3.12"'), ("scikit-learn", ""), ("scipy", '< "3.12"'),
+            ("threadpoolctl", ""))).replace(' ; python_version < "3.12"', ""))
+    result = check(locks / "requirements/stages.in", project / "requirements.in")
+    assert result.returncode == 0, result.stderr
+    assert "stages.txt is current" in result.stdout and "requirements.txt is current" in result.stdout
+    (project / "requirements.in").write_text("scikit-learn\njoblib\nrich-click\n")
+    result = check(locks / "requirements/stages.in", project / "requirements.in")
+    assert result.returncode == 1
+    assert "requirements.in names rich-click, which requirements.txt does not pin" in result.stderr
+    assert "stages.txt" not in result.stderr
+
+
+# --- Pure logic, in-process -----------------------------------------------------------
+
+LOCK = """\
+#
+# This file is autogenerated by scripts/pin.py: pip-compile on each Python below, merged.
+# Python versions: 3.11 3.12 3.13
+#
+joblib==1.6.0 \\
+    --hash=sha256:{a} \\
+    --hash=sha256:{b}
+    # via
+    #   -r stages.in
+    #   scikit-learn
+legacy-cgi==2.6.4 ; python_version >= "3.13" \\
+    --hash=sha256:{a}
+    # via pypiserver
+numpy==2.4.6 ; python_version < "3.12" \\
+    --hash=sha256:{a}
+    # via -r stages.in
+numpy==2.5.5 ; python_version >= "3.12" \\
+    --hash=sha256:{b}
+    # via -r stages.in
+""".format(a="a" * 64, b="b" * 64)
+
+
+def test_parse_lock_reads_pins_markers_hashes_and_multi_line_via():
+    lock = pin.parse_lock(LOCK)
+    assert lock.pythons == ("3.11", "3.12", "3.13")
+    joblib = lock.pins[0]
+    assert (joblib.name, joblib.version, joblib.marker, joblib.line) == ("joblib", "1.6.0", None, 5)
+    assert joblib.hashes == ["sha256:" + "a" * 64, "sha256:" + "b" * 64]
+    assert joblib.via == {"-r stages.in", "scikit-learn"}
+    assert lock.pins[1].marker == 'python_version >= "3.13"' and lock.pins[1].via == {"pypiserver"}
+    assert {p: v["numpy"].version for p in lock.pythons for v in [lock.for_python(p)]} == \
+        {"3.11": "2.4.6", "3.12": "2.5.5", "3.13": "2.5.5"}
+    assert "legacy-cgi" in lock.for_python("3.13") and "legacy-cgi" not in lock.for_python("3.12")
+
+
+def test_parse_lock_takes_the_python_from_pip_compiles_own_header():
+    assert pin.parse_lock("# This file is autogenerated by pip-compile with Python 3.12\n").pythons == ("3.12",)
+    assert pin.parse_lock("six==1.0\n").pythons == ()
+
+
+def test_a_via_list_ends_at_the_next_non_comment_line():
+    lock = pin.parse_lock("a==1 \\\n    --hash=sha256:" + "a" * 64 + "\n    # via\n    #   -r x.in\n"
+                          "    # some other comment\n    #   not-a-source\nb==2\n")
+    assert lock.pins[0].via == {"-r x.in"}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    (folder / name).write_text(text)
+    return folder / name
+
+
+def test_stale_reasons_name_a_removed_requirement_whose_via_spans_lines(tmp_path):
+    write(tmp_path, "stages.txt", LOCK)
+    in_path = write(tmp_path, "stages.in", "numpy\n")
+    reasons = pin.stale_reasons(in_path, tmp_path / "stages.txt")
+    assert reasons == ["stages.txt pins joblib==1.6.0 for stages.in, which no longer names it"]
+    in_path.write_text("numpy\njoblib\n")
+    assert pin.stale_reasons(in_path, tmp_path / "stages.txt") == []
+
+
+def test_stale_reasons_follow_includes_and_constraints(tmp_path):
+    write(tmp_path, "publish.in", "joblib\n")
+    write(tmp_path, "publish.txt", LOCK.replace("a" * 64, "c" * 64))
+    in_path = write(tmp_path, "stages.in", "-c publish.txt\n-r publish.in\nnumpy\n")
+    write(tmp_path, "stages.txt", LOCK)
+    tree = pin.read_in_tree(in_path)
+    assert sorted(tree.requirements) == ["joblib", "numpy"]
+    assert tree.constraints == [(tmp_path / "publish.txt").resolve()]
+    reasons = pin.stale_reasons(in_path, tmp_path / "stages.txt")
+    assert "stages.txt and publish.txt list different hashes for joblib==1.6.0: one of them was edited" in reasons
 
 
 def test_in_file_parsing_follows_includes_and_ignores_options(tmp_path):
-    (tmp_path / "base.in").write_text("numpy>=2  # arrays\n")
-    (tmp_path / "requirements.in").write_text("-r base.in\n-c constraints.txt\n# note\n\nJoblib\n")
-    assert sorted(pin.read_in(tmp_path / "requirements.in")) == ["joblib", "numpy"]
+    write(tmp_path, "base.in", "numpy>=2  # arrays\n")
+    in_path = write(tmp_path, "requirements.in", "-r base.in\n-c constraints.txt\n--pre\n# note\n\nJoblib\n")
+    assert sorted(pin.read_in(in_path)) == ["joblib", "numpy"]
+
+
+@pytest.mark.parametrize("line", [
+    "--index-url https://nexus.example/simple",
+    "  --extra-index-url https://nexus.example/simple",
+    "--find-links /srv/wheels",
+    "-f /srv/wheels",
+    "pkg @ file:///srv/pkg.whl",
+    "pkg @ https://user:secret@nexus.example/pkg.whl",
+])
+def test_forbidden_patterns_catch_indexes_paths_and_credentials(line):
+    assert pin.FORBIDDEN.search(line)
+
+
+@pytest.mark.parametrize("line", [
+    "six==1.17.0 \\",
+    "    --hash=sha256:" + "a" * 64,
+    "    # via -r requirements.in",
+    "pkg @ https://nexus.example/pkg.whl",
+    "# see https://example.org:8080/path",
+])
+def test_forbidden_patterns_leave_ordinary_lines_alone(line):
+    assert not pin.FORBIDDEN.search(line)
+
+
+@pytest.mark.parametrize(("pythons", "marker"), [
+    (["3.11", "3.12", "3.13"], None),
+    (["3.11"], 'python_version < "3.12"'),
+    (["3.11", "3.12"], 'python_version < "3.13"'),
+    (["3.12", "3.13"], 'python_version >= "3.12"'),
+    (["3.13"], 'python_version >= "3.13"'),
+    (["3.11", "3.13"], 'python_version == "3.11" or python_version == "3.13"'),
+])
+def test_python_marker_is_true_on_exactly_those_pythons(pythons, marker):
+    every = ["3.11", "3.12", "3.13"]
+    assert pin.python_marker(pythons, every) == marker
+    entry = pin.Pin("x", "1", marker)
+    assert [p for p in every if entry.applies_to(p)] == pythons
+
+
+def test_merge_installs_on_each_python_exactly_what_pip_compile_resolved_there():
+    h = {c: f"sha256:{c * 64}" for c in "abcd"}
+    runs = {
+        "3.11": [pin.Pin("numpy", "2.4.6", hashes=[h["a"]], via={"-r s.in"}),
+                 pin.Pin("zipp", "4.1", hashes=[h["b"]], via={"importlib-metadata"}),
+                 pin.Pin("six", "1.17", 'python_version < "3.12"', hashes=[h["c"]], via={"-c p.txt", "-r s.in"})],
+        "3.12": [pin.Pin("numpy", "2.5.5", hashes=[h["d"]], via={"-r s.in"}),
+                 pin.Pin("six", "1.17", hashes=[h["c"]], via={"-r s.in"})],
+        "3.13": [pin.Pin("numpy", "2.5.5", hashes=[h["d"]], via={"-r s.in"}),
+                 pin.Pin("six", "1.17", 'sys_platform == "linux"', hashes=[h["c"]], via={"-r s.in"})],
+    }
+    text = pin.merge({p: pin.Lock(Path("x"), pins, (p,), "") for p, pins in runs.items()}, "--flags")
+    merged = pin.parse_lock(text)
+    assert merged.pythons == ("3.11", "3.12", "3.13")
+    for python, pins in runs.items():
+        view = merged.for_python(python)
+        assert {n: (e.version, e.hashes) for n, e in view.items()} == {p.name: (p.version, p.hashes) for p in pins}
+        assert merged.duplicates(python) == []
+    assert "\nsix==1.17 ; python_version < \"3.13\" \\\n" in text  # the constraint's marker is dropped
+    assert '\nsix==1.17 ; sys_platform == "linux" and python_version >= "3.13" \\\n' in text
+    assert "\nnumpy==2.5.5 ; python_version >= \"3.12\" \\\n" in text
+    assert "    # via\n    #   -c p.txt\n    #   -r s.in\n" in text
+    assert pin.parse_lock(text).text == text and "--flags" in text
+
+
+def test_closure_follows_via_to_what_a_package_needs():
+    lock = pin.parse_lock(LOCK + "scikit-learn==1.8 \\\n    --hash=sha256:" + "c" * 64 + "\n    # via -r stages.in\n"
+                          "pypiserver==2.4.2 \\\n    --hash=sha256:" + "c" * 64 + "\n    # via -r stages.in\n")
+    assert [p.name for p in pin.closure(lock, {"scikit-learn"}, "3.13")] == ["joblib", "scikit-learn"]
+    assert [p.name for p in pin.closure(lock, {"pypiserver"}, "3.13")] == ["legacy-cgi", "pypiserver"]
+    assert [p.name for p in pin.closure(lock, {"pypiserver"}, "3.11")] == ["pypiserver"]
+
+
+def test_layered_order_puts_each_lock_after_the_one_it_is_constrained_by():
+    own = [ROOT / "requirements.in", ROOT / "requirements" / "stages.in", ROOT / "requirements" / "publish.in"]
+    assert pin.layered_order(own) == [own[2], own[1], own[0]]
+
+
+# --- Real pip-compile and pip runs ------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -104,7 +382,61 @@ def test_regenerating_writes_a_hash_locked_lock_without_this_machines_index(tmp_
     assert result.returncode == 0, result.stderr
     lock = (tmp_path / "requirements.txt").read_text()
     assert "six==" in lock and "--hash=sha256:" in lock
+    assert f"# Python versions: {sys.version_info[0]}.{sys.version_info[1]}\n" in lock
     pins = [line for line in lock.splitlines() if not line.startswith("#")]
     assert not [line for line in pins if "index-url" in line or "find-links" in line or "file:" in line]
     assert str(tmp_path) not in lock
     assert check(tmp_path / "requirements.in").returncode == 0
+
+
+def test_an_invalid_marker_is_an_error_not_a_traceback():
+    with pytest.raises(pin.PipelineError, match="requirements.txt:1: the marker of six is not valid"):
+        pin.parse_lock('six==1.0 ; python_version >>> "3" \\\n    --hash=sha256:' + "a" * 64 + "\n")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not pin.find_python("3.13"), reason="needs a Python 3.13")
+def test_regenerating_on_two_pythons_keeps_a_requirement_only_one_of_them_needs(tmp_path):
+    """pip-compile on 3.11 alone drops legacy-cgi; merged with a 3.13 run it stays, marked.
+    python3.13 has no pip-tools of its own: pin makes it one from the stages lock."""
+    (tmp_path / "requirements.in").write_text('six\nlegacy-cgi ; python_version >= "3.13"\n')
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "pin.py"), "--requirements", "requirements.in",
+                             "--python", sys.executable, "--python", pin.find_python("3.13")],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lock = pin.read_lock(tmp_path / "requirements.txt")
+    assert lock.pythons == (f"{sys.version_info[0]}.{sys.version_info[1]}", "3.13")
+    assert [(p.name, p.marker) for p in lock.pins] == [("legacy-cgi", 'python_version >= "3.13"'), ("six", None)]
+    assert check(tmp_path / "requirements.in").returncode == 0
+
+
+@pytest.mark.slow
+def test_verify_hashes_fails_on_a_hash_the_index_does_not_serve(tmp_path):
+    """pip fetches the file (from its cache when warm) and compares: the edit shows."""
+    (tmp_path / "requirements.in").write_text("idna\n")
+    entry = block(ROOT / "requirements.txt", "idna")
+    (tmp_path / "requirements.txt").write_text("# Python versions: 3.11 3.12 3.13\n" + entry)
+    assert check(tmp_path / "requirements.in", extra=("--verify-hashes",)).returncode == 0
+    digests = entry.split("--hash=sha256:")[1:]
+    edited = entry
+    for digest in digests:
+        edited = edited.replace(digest[:64], "0" * 64)
+    (tmp_path / "requirements.txt").write_text("# Python versions: 3.11 3.12 3.13\n" + edited)
+    assert check(tmp_path / "requirements.in").returncode == 0  # offline, well-formed: nothing to see
+    result = check(tmp_path / "requirements.in", extra=("--verify-hashes",))
+    assert result.returncode == 1
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr
+    assert "rather than edit hashes by hand" in result.stderr
+
+
+def test_a_requirement_with_a_marker_is_wanted_only_where_its_marker_holds(tmp_path):
+    in_path = write(tmp_path, "requirements.in", 'six\nlegacy-cgi ; python_version >= "3.13"\n')
+    entries = [e for e in LOCK.split("\n") if e]
+    legacy = "\n".join(entries[entries.index(next(e for e in entries if e.startswith("legacy-cgi"))):][:3]) + "\n"
+    six = "six==1.17.0 \\\n    --hash=sha256:" + "c" * 64 + "\n    # via -r requirements.in\n"
+    write(tmp_path, "requirements.txt", "# Python versions: 3.11 3.13\n" + legacy.replace("pypiserver", "-r requirements.in") + six)
+    assert pin.stale_reasons(in_path, tmp_path / "requirements.txt") == []
+    write(tmp_path, "requirements.txt", "# Python versions: 3.11 3.13\n" + six)
+    assert pin.stale_reasons(in_path, tmp_path / "requirements.txt") == [
+        'requirements.in names legacy-cgi; python_version >= "3.13", which requirements.txt does not pin '
+        "(on Python 3.13)"]

@@ -1,54 +1,81 @@
-"""publish: upload the wheel and sdist to a Nexus PyPI hosted repository, exactly once.
+"""publish: upload the build's wheel (and sdist) to a Nexus PyPI hosted repository, exactly once.
 
     NEXUS_USERNAME=ci NEXUS_PASSWORD=... python scripts/publish.py \\
-        --repository-url https://nexus.example.com/repository/pypi-hosted/ dist/*.whl dist/*.tar.gz
-    python scripts/publish.py --preflight --repository-url URL     # before training
+        --repository-url https://nexus.example.com/repository/pypi-hosted/ \\
+        --name tumor-classifier --version 1.2.0 --dist dist/        # or: dist/*.whl dist/*.tar.gz
+    python scripts/publish.py --preflight --repository-url URL      # before training
 
-For each file, wheels first: look it up in the repository's simple index and, when a
-file of that name is listed, download it and compare sha256. Identical is success (a
-re-run publishes nothing); different is an error (published versions are immutable).
-Otherwise upload it with twine, one POST per attempt, in a child process whose
-environment alone carries the credentials (as TWINE_USERNAME and TWINE_PASSWORD).
-Connection errors, timeouts and 5xx are retried with exponential backoff, and the file
-is looked up again before each retry, because a 5xx can come after the repository
-stored it. A duplicate answer (Nexus's 400, pypiserver's 409/400, devpi's 409) is
-resolved the same way: fetch the stored file and compare.
+Only what the build was asked for is published. ``--name`` and ``--version`` come from the
+trusted side (the pipeline, the workflow's source job), never from the files: the folder
+or the files given must hold exactly one wheel of that name and version and at most one
+sdist of it, each with metadata that says so. Anything else (another project or version,
+a second wheel, a stray archive, any other file) is refused by name, and nothing is sent.
+
+For each file, wheel first: look it up in the repository's simple index. When a file of
+that name is listed, compare sha256 (the link's ``#sha256=`` when it has one, else the
+stored file, downloaded and hashed as it arrives): identical is success (a re-run
+publishes nothing), different is an error that says which files inside the wheel differ
+(published versions are immutable). Otherwise upload it, one POST per attempt, from a
+child process whose environment alone carries the credentials (TWINE_USERNAME and
+TWINE_PASSWORD, read by twine's own settings). Connection errors, timeouts and 5xx are
+retried with exponential backoff, and the file is looked up again before each retry,
+because a 5xx can come after the repository stored it. A duplicate answer (Nexus's 400,
+pypiserver's 409/400, devpi's 409) is settled the same way: compare with the stored file.
+
+One read of each file: the upload streams the file from disk in 1 MiB chunks, hashing
+it in the same pass; the sha256_digest form field follows the content (Nexus, pypiserver
+and devpi read the whole form before they act on it), so no pass is needed beforehand.
+Reading the metadata takes the wheel's METADATA member only. Finding an sdist's PKG-INFO
+means decompressing the archive (hatchling writes it last), and every file is checked
+before the first upload, so an sdist is read twice. A file already in the repository is
+read once, to hash it.
+
+--preflight proves, before training, that these credentials may upload here, and stores
+nothing: it POSTs an upload every known server refuses for its content, and only after
+checking the account (Nexus checks credentials and the "add" privilege before its upload
+handler reads the form): 400 means the account may upload; 401, 403 and 404 fail, naming
+the cause. docs/nexus.md records how Nexus answers it, with the source it comes from.
 
 Exit codes: 0 every file is in the repository with this content (with --dry-run: would
-be); 1 a file could not be published, or the repository failed the preflight check;
-2 the command line, the URL, the credentials or the files are unusable (nothing was sent).
+be; with --preflight: the account may upload); 1 a file could not be published, or the
+preflight check failed; 2 the command line, the URL, the credentials or the files are
+unusable (nothing was sent).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
-import html
-import html.parser
+import io
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import Callable, Iterator, Sequence, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from packaging.utils import (
     InvalidSdistFilename, InvalidWheelFilename, canonicalize_name, parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
-from requests.adapters import HTTPAdapter
+from packaging.version import InvalidVersion, Version
 
-from _wheelwright import (
-    CHUNK, PipelineError, clean_env, fail, mask, notice, set_output, sha256_file, summary,
+from _index import (
+    HTTPStatusError, Index, IndexClientError, Link, NetworkError, NoRetryAdapter, Redirected,
+    exception_detail, page_text, session,
 )
+from _progress import Progress, ProgressReader
+from _wheelwright import CHUNK, PipelineError, clean_env, fail, mask, notice, set_output, summary
 
 STAGE = "publish"
 
@@ -66,6 +93,11 @@ NOT_ATTEMPTED = "not attempted"
 #: two ways (OrientDB; H2/PostgreSQL since 3.70), pypiserver a third; devpi says 409.
 DUPLICATE_WORDINGS = ("does not allow updating assets", "cannot be updated", "already exist")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: How much of a stored wheel's end is kept while it downloads: its zip directory, to say
+#: which files inside differ (about 100 bytes a member).
+WHEEL_TAIL = 4 << 20
+#: Files inside a wheel that are a trained model: when they differ, training is the cause.
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".onnx")
 
 # --- What can go wrong: what failed and why, then what to do ---------------------------
 # {action} is e.g. "Uploading x.whl to https://HOST/repository/pypi-hosted/". URLs shown
@@ -84,6 +116,10 @@ URL_MALFORMED = (
     "{flag} {url!r} is not an http(s) URL with a host, without query or fragment.",
     "Pass the hosted repository's URL, e.g. https://nexus.example.com/repository/pypi-hosted/ .",
 )
+URL_SPACES = (
+    "{flag} {url!r} starts or ends with white space (a secret pasted with a newline?).",
+    "Remove it: {stripped} .",
+)
 URL_INSECURE = (
     "{flag} {url} is plain http to another machine: the password would cross the network unencrypted.",
     "Use the repository's https:// URL (plain http is accepted for 127.0.0.1 and localhost only).",
@@ -92,18 +128,53 @@ URL_NO_SLASH = (
     "{flag} {url} lacks its trailing slash: Nexus answers such an upload with 400 or a redirect.",
     "Use {url}/ .",
 )
+BAD_NAME = (
+    "--name {name!r} is not a valid distribution name.",
+    "Pass the project's name as its pyproject.toml [project] table spells it, e.g. tumor-classifier.",
+)
+BAD_VERSION = (
+    "--version {version!r} is not a valid version (PEP 440).",
+    "Pass the version the build was asked for, e.g. 1.2.0, 1.2.0rc1 or 1.2.0.dev42.",
+)
+LOCAL_VERSION = (
+    "--version {version} is a local version: a repository would serve it to "
+    "`pip install {name}=={public}`, in place of the real {public}.",
+    "Publish a public version (without '+...'); use .devN for builds of a branch.",
+)
 NOT_A_FILE = (
     "{path} does not exist.",
-    "Run the build stage first, and pass the files it wrote (dist/*.whl dist/*.tar.gz).",
+    "Run the build stage first, and pass the files it wrote (or its folder with --dist).",
 )
-NOT_A_DIST = (
-    "{path} is not a wheel (.whl) or an sdist (.tar.gz) with a standard file name.",
-    "Pass the files `python -m build` wrote to dist/.",
+NOT_A_FOLDER = (
+    "--dist {path} is not a folder.",
+    "Pass the folder the build wrote the wheel to (the downloaded artifact's folder).",
+)
+FOREIGN_FILES = (
+    "Refusing to publish: {where} what is not {project} {version}'s wheel or sdist: {files}.",
+    "publish uploads exactly what the build was asked for: one wheel of --name and --version, "
+    "at most one sdist. Nothing was uploaded. Remove the other files, or find out what put them "
+    "there: the build ran the model project's own code.",
+)
+NO_WHEEL = (
+    "{where} no wheel of {project} {version}.",
+    "Run the build stage for that version, and pass the folder it wrote (--dist) or its wheel.",
+)
+NAME_MISMATCH = (
+    "{file} is named for {project} {version}, but its metadata says {meta_name} {meta_version}.",
+    "Rebuild it: a file whose metadata names another release would be stored under that name.",
+)
+INVALID_DIST = (
+    "twine could not read {file}: {detail}",
+    "Rebuild it; `twine check` says what is wrong with it.",
 )
 CONFLICT = (
     "{project} {version} is already published with other content: the repository's {file} "
-    "has sha256 {stored}, this one {local}.",
+    "has sha256 {stored}, this one {local}.{detail}",
     "A published version is immutable: bump the version, rebuild, and publish again.",
+)
+FILE_CHANGED = (
+    "{file} changed while it was being published: {detail}.",
+    "Something is writing to the build's output: publish from a folder nothing else touches.",
 )
 UNAUTHORIZED = (
     "{action} was refused with 401 Unauthorized: the credentials are wrong or missing.",
@@ -115,6 +186,17 @@ FORBIDDEN = (
     "privilege on this repository.",
     "Give the user a role holding nx-repository-view-pypi-{repository}-{privilege} "
     "(or nx-repository-view-pypi-*-{privilege}), or publish with an account that has it.",
+)
+WRONG_PASSWORD = (
+    "{action} was refused with 403 Forbidden, which is how this repository answers a wrong "
+    "password (it answers an account it does not know the same way): the credentials are wrong.",
+    "Check the values of NEXUS_USERNAME and NEXUS_PASSWORD (the secrets' names and contents).",
+)
+FORBIDDEN_UNSURE = (
+    "{action} was refused with 403 Forbidden: user {username} may not upload here, or its "
+    "password is wrong (some servers answer a wrong password with 403).",
+    "Check NEXUS_USERNAME and NEXUS_PASSWORD, and that the user holds "
+    "nx-repository-view-pypi-{repository}-add.",
 )
 NOT_FOUND = (
     "{action} got 404 Not Found: no such repository, or it is a group or proxy "
@@ -161,21 +243,19 @@ REJECTED = (
     "{action} was refused with {status_line}: {detail}",
     "Fix what the repository reports, then re-run.",
 )
+PREFLIGHT_STORED = (
+    "{action} was accepted ({status_line}), although it was built to be refused: the "
+    "repository may now hold a file {file!r} of a project {project}.",
+    "Delete it (Nexus: packages/{project}/{version}/ in the repository), and check "
+    "--repository-url is a PyPI hosted repository.",
+)
 DUPLICATE_UNLISTED = (
     "The repository says {file} is already there, but its index page {page} does not list it.",
     "Check --index-url is this repository's simple index (devpi: .../+simple/), and that the "
     "user may read it.",
 )
-INVALID_DIST = (
-    "twine could not read {file}: {detail}",
-    "Rebuild it with `python -m build`; `twine check` says what is wrong with it.",
-)
-NAME_MISMATCH = (
-    "{file} is named for {project} {version}, but its metadata says {meta_name} {meta_version}.",
-    "Rebuild it with `python -m build`: a renamed file would be looked up under the wrong name.",
-)
 TWINE_FAILED = (
-    "The twine upload of {file} ended without an answer (exit code {code}): {detail}",
+    "The upload of {file} ended without an answer (exit code {code}): {detail}",
     "Check that twine is installed in this environment (`make .venv`).",
 )
 GAVE_UP = "Gave up after {attempts} attempt(s) in {seconds:.1f} s. "
@@ -216,15 +296,19 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password=<hidden>)"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Dist:
-    """A file to publish: its project and version come from its (standard) name."""
+    """A file to publish, checked: its name, version and kind agree with what the build
+    was asked for. ``fields`` are the upload form's metadata fields, as twine sends them.
+    ``sha256`` is known once the file has been read whole (to upload it, or to compare it)."""
 
     path: Path
+    kind: str  # "wheel" or "sdist"
     project: str
     version: str
-    sha256: str
     size: int
+    fields: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    sha256: str | None = None
 
     @property
     def filename(self) -> str:
@@ -252,6 +336,8 @@ def check_url(url: str, flag: str = "--repository-url") -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
         raise error(URL_WITH_CREDENTIALS, UsageError, label="bad URL", flag=flag)
+    if url != url.strip():
+        raise error(URL_SPACES, UsageError, label="bad URL", flag=flag, url=url, stripped=url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise error(URL_MALFORMED, UsageError, label="bad URL", flag=flag, url=url)
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
@@ -261,42 +347,104 @@ def check_url(url: str, flag: str = "--repository-url") -> str:
     return url
 
 
-def read_dists(paths: Sequence[str | os.PathLike[str]]) -> list[Dist]:
-    """Describe each file, wheels first (pip prefers them; an sdist alone is half a release)."""
-    dists = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise error(NOT_A_FILE, UsageError, label="missing", path=path)
-        try:
-            if path.name.endswith(".whl"):
-                name, version, _, _ = parse_wheel_filename(path.name)
-            elif path.name.endswith(".tar.gz"):
-                name, version = parse_sdist_filename(path.name)
-            else:
-                raise InvalidSdistFilename(path.name)
-        except (InvalidWheelFilename, InvalidSdistFilename):
-            raise error(NOT_A_DIST, UsageError, label="not a dist", path=path) from None
-        meta_name, meta_version = read_metadata(path)
-        if (canonicalize_name(meta_name), Version(meta_version)) != (canonicalize_name(name), version):
-            raise error(NAME_MISMATCH, UsageError, label="name mismatch", file=path.name,
-                        project=name, version=version, meta_name=meta_name, meta_version=meta_version)
-        dists.append(Dist(path, canonicalize_name(name), str(version), sha256_file(path),
-                          path.stat().st_size))
-    return sorted(dists, key=lambda d: not d.filename.endswith(".whl"))
-
-
-def read_metadata(path: Path) -> tuple[str, str]:
-    """The name and version twine will send, read the way twine reads them: every file is
-    checked before the first is uploaded, so a broken sdist cannot leave half a release."""
-    from twine import exceptions, package
-
+def check_release(name: str, version: str) -> tuple[str, str]:
+    """The release the build was asked for: its normalised name and version."""
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name):
+        raise error(BAD_NAME, UsageError, label="bad name", name=name)
     try:
-        dist = package.PackageFile.from_filename(str(path), comment=None)
-    except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        raise error(INVALID_DIST, UsageError, label="invalid dist", file=path.name,
-                    detail=f"{type(exc).__name__}: {exc}") from None
-    return dist.metadata["name"], dist.metadata["version"]
+        parsed = Version(version)
+    except InvalidVersion:
+        raise error(BAD_VERSION, UsageError, label="bad version", version=version) from None
+    if parsed.local:
+        raise error(LOCAL_VERSION, UsageError, label="local version", version=version,
+                    name=canonicalize_name(name), public=parsed.public)
+    return canonicalize_name(name), str(parsed)
+
+
+def select_dists(paths: Sequence[Path], project: str, version: str, where: str) -> list[tuple[Path, str]]:
+    """The wheel (first) and the sdist among ``paths``, as ``(path, kind)``; refuse anything
+    else, naming every file refused and why. ``project`` and ``version`` are normalised;
+    ``where`` starts the messages ("dist/ holds")."""
+    wheels: list[Path] = []
+    sdists: list[Path] = []
+    refused: list[str] = []
+    for path in paths:
+        why = _foreign(path, project, version)
+        if why:
+            refused.append(f"{path.name} ({why})")
+        elif path.name.endswith(".whl"):
+            wheels.append(path)
+        else:
+            sdists.append(path)
+    for found, kind, most in ((wheels, "wheels", 1), (sdists, "sdists", 1)):
+        if len(found) > most:
+            refused += [f"{p.name} (one of {len(found)} {kind} of {project} {version}: publish "
+                        f"takes {'exactly' if kind == 'wheels' else 'at most'} one)" for p in found]
+    if refused:
+        raise error(FOREIGN_FILES, UsageError, label="refused", where=where, project=project,
+                    version=version, files="; ".join(refused))
+    if not wheels:
+        raise error(NO_WHEEL, UsageError, label="no wheel", where=where, project=project, version=version)
+    return [(wheels[0], "wheel")] + [(p, "sdist") for p in sdists]
+
+
+def _foreign(path: Path, project: str, version: str) -> str:
+    """Why ``path`` is not a file of ``project`` ``version`` ("" when it is one)."""
+    if path.is_symlink():
+        return "a symbolic link"
+    if path.is_dir():
+        return "a folder"
+    if not path.is_file():
+        return "not a regular file"
+    try:
+        if path.name.endswith(".whl"):
+            name, found, _, _ = parse_wheel_filename(path.name)
+        elif path.name.endswith(".tar.gz"):
+            name, found = parse_sdist_filename(path.name)
+        else:
+            return "not a wheel or an sdist"
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return "not a standard wheel or sdist file name"
+    if canonicalize_name(name) != project:
+        return f"a file of {canonicalize_name(name)}"
+    if found != Version(version):
+        return f"version {found}"
+    return ""
+
+
+def dist_paths(dist_dir: str | None, files: Sequence[str]) -> tuple[list[Path], str]:
+    """The paths to check, and how to name where they come from."""
+    if dist_dir is not None:
+        folder = Path(dist_dir)
+        if not folder.is_dir():
+            raise error(NOT_A_FOLDER, UsageError, label="no folder", path=folder)
+        return sorted(folder.iterdir()), f"{folder}/ holds"
+    paths: list[Path] = []
+    for raw in files:
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            raise error(NOT_A_FILE, UsageError, label="missing", path=path)
+        if all(path.resolve() != p.resolve() for p in paths):
+            paths.append(path)
+    return paths, "the files given include"
+
+
+def read_dists(selected: Sequence[tuple[Path, str]], project: str, version: str) -> list[Dist]:
+    """Read each file's metadata the way twine does, before anything is sent: a broken or
+    misnamed sdist cannot leave half a release."""
+    dists = []
+    for path, kind in selected:
+        package = read_package(path)
+        meta_name, meta_version = package.metadata["name"], package.metadata["version"]
+        try:
+            same = (canonicalize_name(meta_name), Version(meta_version)) == (project, Version(version))
+        except InvalidVersion:
+            same = False
+        if not same:
+            raise error(NAME_MISMATCH, UsageError, label="name mismatch", file=path.name,
+                        project=project, version=version, meta_name=meta_name, meta_version=meta_version)
+        dists.append(Dist(path, kind, project, version, path.stat().st_size, form_fields(package)))
+    return dists
 
 
 def human_size(size: int) -> str:
@@ -311,63 +459,258 @@ def human_size(size: int) -> str:
     return f"{scaled:.1f} {unit} ({size} bytes)"
 
 
-# --- HTTP: looking files up (here) and uploading them (in a twine child) -------------------
+# --- twine's reading of a file, without its hashing pass --------------------------------
 
-class _NoRetryAdapter(HTTPAdapter):
-    """Every request gets a timeout and no hidden retry: this module does the retrying."""
+def read_package(path: Path):  # type: ignore[no-untyped-def]
+    """``twine.package.PackageFile.from_filename``: its metadata reading and checks, minus
+    the pass over the whole file its constructor makes to compute digests. The digests are
+    computed while the file is uploaded, and sent after it (see :class:`UploadBody`)."""
+    from twine import exceptions, package
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__(max_retries=0)
-        self.timeout = timeout
+    class DigestsLater(package.HashManager):
+        def hash(self) -> None:
+            pass
 
-    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or ""), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-
-
-class _SameOriginAuth(requests.auth.HTTPBasicAuth):
-    """Basic auth for the repository's own origin only: an index may link files elsewhere."""
-
-    def __init__(self, credentials: Credentials, origin_url: str) -> None:
-        super().__init__(credentials.username, credentials.password)
-        self.origin = _origin(origin_url)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return super().__call__(request) if _origin(request.url or "") == self.origin else request
+    hashing, package.HashManager = package.HashManager, DigestsLater  # type: ignore[misc]
+    try:
+        dist = package.PackageFile.from_filename(str(path), comment=None)
+    except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+        raise error(INVALID_DIST, UsageError, label="invalid dist", file=path.name,
+                    detail=f"{type(exc).__name__}: {exc}") from None
+    finally:
+        package.HashManager = hashing  # type: ignore[misc]
+    dist.sha2_digest = dist.blake2_256_digest = None
+    return dist
 
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
+def form_fields(package) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The upload form's fields before the file, exactly as twine's upload sends them."""
+    from twine.repository import Repository as TwineRepository
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href") if tag == "a" else None
-        if href:
-            self.hrefs.append(href)
+    fields = TwineRepository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
+    return [(str(k), str(v)) for k, v in fields] + [(":action", "file_upload"), ("protocol_version", "1")]
 
 
-def _text(body: str, limit: int = 200) -> str:
-    """A server's error page as one short line of text."""
-    body = re.sub(r"(?is)<(head|style|script)\b.*?</\1>", " ", body)
-    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-    return text[:limit] + ("…" if len(text) > limit else "")
+# --- The upload's body: multipart/form-data streamed from disk ---------------------------
+
+def form_part(boundary: str, name: str, value: str) -> bytes:
+    return (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            .encode() + value.encode("utf-8") + b"\r\n")
 
 
-def _is_duplicate(status: int, reason: str, body: str) -> bool:
+def file_part_head(boundary: str, name: str, filename: str) -> bytes:
+    return (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n').encode()
+
+
+class FileChanged(Exception):
+    """The file on disk is not the one that was checked."""
+
+
+class UploadBody:
+    """The body twine's upload would send for ``path``, in one pass over the file.
+
+    Its metadata fields come first, then the file, streamed in 1 MiB chunks and hashed as
+    it goes, then ``sha256_digest``: known only once the file has gone by, it is placed
+    after it (the servers read the whole form before acting on it). Its length is known
+    up front (the digest is always 64 hex digits), so the request carries Content-Length,
+    as twine's does, not chunked encoding. blake2_256_digest is not sent: no server here
+    needs it, and a second hash would slow the pass for nothing.
+    """
+
+    def __init__(self, fields: Sequence[tuple[str, str]], path: Path, filename: str, size: int,
+                 on_progress: Callable[[int], None] = lambda _: None) -> None:
+        self.boundary = secrets.token_hex(16)
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+        self.path, self.size, self.on_progress = path, size, on_progress
+        self.head = (b"".join(form_part(self.boundary, k, v) for k, v in fields)
+                     + file_part_head(self.boundary, "content", filename))
+        self.sha256: str | None = None
+        self.length = len(self.head) + size + len(self._tail("0" * 64))
+
+    def _tail(self, sha256: str) -> bytes:
+        return b"\r\n" + form_part(self.boundary, "sha256_digest", sha256) + f"--{self.boundary}--\r\n".encode()
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        digest = hashlib.sha256()
+        sent = 0
+        with open(self.path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size != self.size:
+                raise FileChanged(f"its size is now {os.fstat(handle.fileno()).st_size} bytes, "
+                                  f"not {self.size}")
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                sent += len(chunk)
+                if sent > self.size:
+                    raise FileChanged(f"it grew past {self.size} bytes while being sent")
+                yield chunk
+                self.on_progress(sent)
+        if sent != self.size:
+            raise FileChanged(f"it shrank to {sent} bytes while being sent")
+        self.sha256 = digest.hexdigest()
+        yield self._tail(self.sha256)
+
+
+# --- The preflight's request: an upload every server refuses for its content ------------
+#
+# Sent with the account's credentials, it passes or fails the servers' authentication and
+# authorization (which come first everywhere: docs/nexus.md), then is refused for what it
+# holds, before anything is stored:
+# - Nexus (3.30, both stores) checks the form's md5_digest against the received file
+#   before it creates an asset: a wrong one is 400 "Digests do not match".
+# - pypiserver refuses a file name outside [A-Za-z0-9_.!+-]: 400 "Bad filename".
+# - devpi refuses a file name that does not contain the version: 400 "filename ... does
+#   not contain version".
+# The project's name is its own, so that if a server ever stored it, it is easy to find.
+
+PREFLIGHT_PROJECT = "wheelwright-preflight"
+PREFLIGHT_VERSION = "0"
+PREFLIGHT_FILE = "wheelwright preflight, refused by design.txt"
+PREFLIGHT_CONTENT = b"wheelwright preflight: an upload built to be refused, never stored.\n"
+
+
+def preflight_body() -> tuple[str, bytes]:
+    """The preflight's content type and body."""
+    boundary = secrets.token_hex(16)
+    wrong_md5 = "0" * 32  # not the md5 of PREFLIGHT_CONTENT
+    fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", PREFLIGHT_PROJECT),
+              ("version", PREFLIGHT_VERSION), ("filetype", "sdist"), ("pyversion", "source"),
+              ("md5_digest", wrong_md5)]
+    body = (b"".join(form_part(boundary, k, v) for k, v in fields)
+            + file_part_head(boundary, "content", PREFLIGHT_FILE) + PREFLIGHT_CONTENT + b"\r\n"
+            + f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+# --- What an answer means ----------------------------------------------------------------
+
+def is_duplicate(status: int, reason: str, body: str) -> bool:
     said = f"{reason} {body}".lower()
     return status == 409 or (status == 400 and any(w in said for w in DUPLICATE_WORDINGS))
 
 
-def _status_line(status: int, reason: str) -> str:
+def status_line(status: int, reason: str) -> str:
     return f"{status} {reason}".strip()
 
+
+def http_error(status: int, reason: str, body: str, action: str, *, username: str,
+               repository: str, privilege: str) -> PublishError:
+    """The error for an answer of 400 or more (a 403 for uploads is first diagnosed by
+    :meth:`Repository.forbidden`)."""
+    if status == 401:
+        return error(UNAUTHORIZED, status=status, action=action)
+    if status == 403:
+        return error(FORBIDDEN, status=status, action=action, privilege=privilege,
+                     username=username, repository=repository)
+    if status == 404:
+        return error(NOT_FOUND, status=status, action=action)
+    if status == 503:
+        return error(UNAVAILABLE, Transient, status=status, action=action)
+    if status >= 500:
+        return error(SERVER_ERROR, Transient, status=status, action=action,
+                     status_line=status_line(status, reason))
+    detail = page_text(body) or reason or "(no message)"
+    return error(REJECTED, status=status, action=action, status_line=status_line(status, reason),
+                 detail=detail)
+
+
+def network_error(kind: str, action: str, url: str, detail: str, timeout: float) -> PublishError:
+    """The error for no answer: ``kind`` is "connection", "timeout" or "tls"."""
+    host = urlsplit(url).netloc
+    if kind == "tls":
+        return error(TLS_FAILED, label="TLS failed", action=action, host=host, detail=detail)
+    if kind == "timeout":
+        return error(TIMED_OUT, Transient, label="timed out", action=action, timeout=timeout)
+    return error(UNREACHABLE, Transient, label="unreachable", action=action, host=host, detail=detail)
+
+
+# --- Which files inside two wheels differ ----------------------------------------------------
+
+class _Tail(io.RawIOBase):
+    """The last bytes of a file of ``size`` bytes, readable where they are: enough for
+    zipfile to read a zip's central directory."""
+
+    def __init__(self, tail: bytes, size: int) -> None:
+        super().__init__()
+        self.tail, self.size, self.start, self.pos = tail, size, size - len(tail), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = {0: 0, 1: self.pos, 2: self.size}[whence] + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.pos < self.start:
+            raise OSError("that part of the file was not kept")
+        data = self.tail[self.pos - self.start:self.pos - self.start + len(buffer)]
+        buffer[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def zip_members(source: Path | _Tail) -> dict[str, tuple[int, int]]:
+    """Each member's (size, CRC), from the zip's central directory only."""
+    with zipfile.ZipFile(source) as archive:  # type: ignore[arg-type]
+        return {info.filename: (info.file_size, info.CRC) for info in archive.infolist()}
+
+
+def wheel_difference(stored: dict[str, tuple[int, int]], local: dict[str, tuple[int, int]]) -> str:
+    """One sentence: which files inside the wheels differ, and what that usually means."""
+    changed = sorted(n for n in stored.keys() & local.keys() if stored[n] != local[n])
+    gone, new = sorted(stored.keys() - local.keys()), sorted(local.keys() - stored.keys())
+    if not (changed or gone or new):
+        return ("Every file inside the two wheels is the same (name, size, CRC): only the "
+                "archives differ (timestamps, order or compression), so the build is not "
+                "byte-for-byte reproducible.")
+    files = [n for n in changed if not n.endswith(".dist-info/RECORD")] or changed
+    models = [n for n in files if n.lower().endswith(MODEL_SUFFIXES)]
+    manifests = [n for n in files if n.rsplit("/", 1)[-1] == "manifest.json"]
+    metadata = [n for n in files if n.endswith(".dist-info/METADATA")]
+    said, explained = [], set(models)
+    if models:
+        said.append(f"{_names(models)} {_differ(models)}: the training is not reproducible (pass "
+                    "random_state to every estimator and to the train/test split)")
+    elif files == manifests and not (gone or new):
+        said.append(f"only the manifest differs ({_names(manifests)}): the model is the same, "
+                    "what the manifest records beside it (library versions, data fingerprint, "
+                    "metrics) is not")
+        explained.update(manifests)
+    elif files == metadata and not (gone or new):
+        said.append(f"only the package metadata differs ({_names(metadata)}): its description, "
+                    "dependencies or model card changed")
+        explained.update(metadata)
+    rest = [n for n in files if n not in explained]
+    if rest:
+        said.append(f"{_names(rest)} {_differ(rest)}")
+    if gone:
+        said.append(f"only the stored wheel has {_names(gone)}")
+    if new:
+        said.append(f"only this one has {_names(new)}")
+    return " Inside the wheel: " + "; ".join(said) + "."
+
+
+def _names(names: list[str], most: int = 4) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _differ(names: list[str]) -> str:
+    return "differs" if len(names) == 1 else "differ"
+
+
+# --- The repository: looking files up (here) and uploading them (in a twine child) -------
 
 class Repository:
     """One hosted repository: its upload URL, its simple index, the account to use."""
@@ -378,153 +721,208 @@ class Repository:
         self.index_url = index_url
         self.credentials = credentials
         self.policy = policy
-        self.session = requests.Session()
-        for scheme in ("http://", "https://"):
-            self.session.mount(scheme, _NoRetryAdapter(policy.timeout))
-        self.session.auth = _SameOriginAuth(credentials, index_url)
-        self.session.headers["User-Agent"] = f"wheelwright-publish requests/{requests.__version__}"
+        self.index = Index(index_url, auth=(credentials.username, credentials.password),
+                           timeout=policy.timeout, user_agent=f"wheelwright-publish requests/{requests.__version__}")
+        self.http = session(policy.timeout, f"wheelwright-publish requests/{requests.__version__}")
 
     @property
     def name(self) -> str:
         """The repository's name as Nexus spells it in privileges: the URL's last segment."""
         return urlsplit(self.upload_url).path.rstrip("/").rsplit("/", 1)[-1] or "<repository>"
 
+    # -- what an answer means, here --
+
+    def http_error(self, status: int, reason: str, body: str, action: str, *, privilege: str) -> PublishError:
+        return http_error(status, reason, body, action, username=self.credentials.username,
+                          repository=self.name, privilege=privilege)
+
+    def index_error(self, exc: IndexClientError, action: str) -> PublishError:
+        if isinstance(exc, HTTPStatusError):
+            return self.http_error(exc.status, exc.reason, exc.body, action, privilege="read")
+        if isinstance(exc, Redirected):
+            return error(REDIRECTED, label="redirect", action=action, location=exc.location)
+        assert isinstance(exc, NetworkError)
+        return network_error(exc.kind, action, exc.url, exc.detail, self.policy.timeout)
+
+    def forbidden(self, action: str) -> PublishError:
+        """A 403 to an upload: a missing privilege (Nexus, devpi), or a wrong password
+        (pypiserver answers that with 403 too). Tell them apart by sending the refusable
+        preflight upload as an account that cannot exist: a server that answers it 401
+        checked this account's password and found it right."""
+        made_up = (f"wheelwright-nobody-{secrets.token_hex(4)}", secrets.token_urlsafe(12))
+        fields = dict(action=action, username=self.credentials.username, repository=self.name)
+        try:
+            status = self.post_refusable(made_up)[0]
+        except PublishError:
+            status = 0
+        if status == 401:
+            return error(FORBIDDEN, status=403, privilege="add", **fields)
+        if status == 403:
+            return error(WRONG_PASSWORD, status=403, label="wrong password", action=action)
+        return error(FORBIDDEN_UNSURE, status=403, **fields)
+
+    # -- the preflight --
+
+    def post_refusable(self, auth: tuple[str, str]) -> tuple[int, str, str, str]:
+        """POST the preflight's upload as ``auth``: (status, reason, text, Location)."""
+        action = f"A test upload to {self.upload_url}"
+        content_type, body = preflight_body()
+        try:
+            answer = self.http.post(self.upload_url, data=body, auth=auth, allow_redirects=False,
+                                    headers={"Content-Type": content_type})
+        except requests.RequestException as exc:
+            raise self._request_error(exc, action) from None
+        return (answer.status_code, answer.reason or "", page_text(answer.text),
+                answer.headers.get("Location", ""))
+
+    def preflight(self) -> str:
+        """Prove the account may upload here, storing nothing; return what the repository
+        said when it refused the test upload's content."""
+        action = f"A test upload to {self.upload_url} (built to be refused: nothing is stored)"
+        status, reason, text, location = self.post_refusable(
+            (self.credentials.username, self.credentials.password))
+        if 200 <= status < 300:
+            raise error(PREFLIGHT_STORED, status=status, action=action,
+                        status_line=status_line(status, reason), file=PREFLIGHT_FILE,
+                        project=PREFLIGHT_PROJECT, version=PREFLIGHT_VERSION)
+        if 300 <= status < 400:
+            raise error(REDIRECTED, label="redirect", action=action,
+                        location=location or "(no Location header)")
+        if status == 403:
+            raise self.forbidden(action)
+        if status != 400:
+            raise self.http_error(status, reason, text, action, privilege="add")
+        try:
+            self.index.check()
+        except IndexClientError as exc:
+            raise self.index_error(exc, f"Reading {self.index_url}") from None
+        said = status_line(status, reason)
+        if reason in ("", "Bad Request"):  # Nexus puts its message in the reason; others in the page
+            text = re.sub(r"(?s)^.*caused an error:\s*", "", text)  # bottle's (pypiserver's) page
+            said += f" ({text})" if text else ""
+        return said
+
+    def _request_error(self, exc: requests.RequestException, action: str) -> PublishError:
+        kind = ("tls" if isinstance(exc, requests.exceptions.SSLError)
+                else "timeout" if isinstance(exc, requests.Timeout) else "connection")
+        return network_error(kind, action, self.upload_url, exception_detail(exc), self.policy.timeout)
+
     # -- reading --
 
-    def _get(self, url: str, action: str, *, stream: bool = False) -> requests.Response:
+    def lookup(self, dist: Dist) -> Link | None:
+        """The index's link to a file named like ``dist``, if it lists one."""
+        page = self.index.project_url(dist.project)
         try:
-            answer = self.session.get(url, stream=stream)
-        except requests.RequestException as exc:
-            raise self._network_error(exc, action, url) from None
-        if answer.status_code >= 400 and answer.status_code != 404:
-            body = answer.text if not stream else ""
-            raise self._http_error(answer.status_code, answer.reason, body, action, privilege="read")
-        return answer
+            return self.index.find(dist.project, dist.filename)
+        except IndexClientError as exc:
+            raise self.index_error(exc, f"Looking up {dist.filename} in {page}") from None
 
-    def check(self) -> None:
-        """Preflight: the index answers, to these credentials, without a redirect."""
-        action = f"Reading {self.index_url}"
-        answer = self._get(self.index_url, action)
-        if answer.history:
-            raise error(REDIRECTED, label="redirect", action=action, location=answer.url)
-        if answer.status_code == 404:
-            raise self._http_error(404, answer.reason, "", action, privilege="read")
+    def local_sha256(self, dist: Dist) -> str:
+        if dist.sha256 is None:
+            with open(dist.path, "rb") as raw, Progress(f"hashing {dist.filename}", dist.size) as progress:
+                dist.sha256 = hashlib.file_digest(ProgressReader(raw, progress), "sha256").hexdigest()
+        return dist.sha256
 
-    def stored_sha256(self, dist: Dist) -> str | None:
-        """The sha256 of the repository's file named like ``dist``, or None when it has none."""
-        page = urljoin(self.index_url, f"{dist.project}/")
-        answer = self._get(page, f"Looking up {dist.filename} in {page}")
-        if answer.status_code == 404:
-            return None
-        links = _Links()
-        links.feed(answer.text)
-        for href in links.hrefs:
-            location = urljoin(answer.url, href).split("#", 1)[0]
-            if unquote(urlsplit(location).path.rsplit("/", 1)[-1]) == dist.filename:
-                return self._download_sha256(location, dist)
-        return None
-
-    def _download_sha256(self, url: str, dist: Dist) -> str | None:
-        with self._get(url, f"Downloading the stored {dist.filename}", stream=True) as answer:
-            if answer.status_code == 404:
+    def compare(self, dist: Dist, link: Link) -> tuple[bool, str, str] | None:
+        """Whether the stored file is ``dist``: (same, its sha256, what differs inside);
+        None when the index lists it but it cannot be downloaded (404)."""
+        local = self.local_sha256(dist)
+        if link.hashes.get("sha256") == local:
+            return True, local, ""
+        action = f"Downloading the stored {dist.filename}"
+        wheel = dist.kind == "wheel"
+        try:
+            fetched = self.index.download(link.url, tail=WHEEL_TAIL if wheel else 0,
+                                          label=f"downloading the stored {dist.filename}")
+        except HTTPStatusError as exc:
+            if exc.status == 404:
                 return None
-            digest = hashlib.sha256()
-            try:
-                for chunk in answer.iter_content(CHUNK):
-                    digest.update(chunk)
-            except requests.RequestException as exc:
-                raise self._network_error(exc, f"Downloading the stored {dist.filename}", url) from None
-            return digest.hexdigest()
+            raise self.index_error(exc, action) from None
+        except IndexClientError as exc:
+            raise self.index_error(exc, action) from None
+        if fetched.sha256 == local:
+            return True, local, ""
+        detail = ""
+        if wheel:
+            with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError, ValueError):
+                detail = wheel_difference(zip_members(_Tail(fetched.tail, fetched.size)),
+                                          zip_members(dist.path))
+        return False, fetched.sha256, detail
 
     # -- writing --
 
     def upload(self, dist: Dist) -> bool:
-        """One twine upload of ``dist``: True when stored, False when the repository says a
-        file of that name is already there; raise otherwise."""
+        """One upload of ``dist``: True when stored, False when the repository says a file
+        of that name is already there; raise otherwise."""
         action = f"Uploading {dist.filename} to {self.upload_url}"
         env = clean_env(TWINE_USERNAME=self.credentials.username,
                         TWINE_PASSWORD=self.credentials.password, TWINE_NON_INTERACTIVE="1")
-        argv = [sys.executable, str(Path(__file__).resolve()), _CHILD,
-                self.upload_url, str(dist.path.resolve()), repr(self.policy.timeout)]
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        lines = done.stdout.strip().splitlines()
-        try:
-            answer = json.loads(lines[-1])
-        except (IndexError, json.JSONDecodeError):
-            detail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:]) or "no output"
-            raise error(TWINE_FAILED, label="twine failed", file=dist.filename,
-                        code=done.returncode, detail=detail) from None
+        request = {"url": self.upload_url, "path": str(dist.path.resolve()), "filename": dist.filename,
+                   "size": dist.size, "fields": dist.fields, "timeout": self.policy.timeout}
+        with Progress(f"uploading {dist.filename}", dist.size) as progress:
+            answer, code, stderr = _run_child(env, request, progress.update)
+        if answer is None:
+            detail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:]) or "no output"
+            raise error(TWINE_FAILED, label="upload failed", file=dist.filename, code=code, detail=detail)
+        if answer.get("sha256"):
+            if dist.sha256 is not None and dist.sha256 != answer["sha256"]:
+                raise error(FILE_CHANGED, label="file changed", file=dist.filename,
+                            detail=f"it was read with sha256 {dist.sha256}, then sent with {answer['sha256']}")
+            dist.sha256 = answer["sha256"]
         if "error" in answer:
             kind, detail = answer["error"], answer["detail"]
-            if kind == "twine":  # read_dists checked the file: it changed since
-                raise error(INVALID_DIST, label="invalid dist", file=dist.filename, detail=detail)
-            raise self._network_error(kind, action, self.upload_url, detail)
+            if kind == "changed":
+                raise error(FILE_CHANGED, label="file changed", file=dist.filename, detail=detail)
+            if kind == "read":
+                raise error(FILE_CHANGED, label="file changed", file=dist.filename,
+                            detail=f"it could not be read again ({detail})")
+            raise network_error(kind, action, self.upload_url, detail, self.policy.timeout)
         status, reason, body = answer["status"], answer["reason"], answer["body"]
         if status == 200:
             return True
         if 300 <= status < 400:
             raise error(REDIRECTED, label="redirect", action=action,
                         location=answer["location"] or "(no Location header)")
-        if _is_duplicate(status, reason, body):
+        if is_duplicate(status, reason, body):
             return False
         if status == 413:
             raise error(TOO_LARGE, status=413, file=dist.filename, size=human_size(dist.size))
-        raise self._http_error(status, reason, body, action, privilege="add")
-
-    # -- what an answer means --
-
-    def _http_error(self, status: int, reason: str, body: str, action: str, *,
-                    privilege: str) -> PublishError:
-        if status == 401:
-            return error(UNAUTHORIZED, status=status, action=action)
         if status == 403:
-            return error(FORBIDDEN, status=status, action=action, privilege=privilege,
-                         username=self.credentials.username, repository=self.name)
-        if status == 404:
-            return error(NOT_FOUND, status=status, action=action)
-        if status == 503:
-            return error(UNAVAILABLE, Transient, status=status, action=action)
-        if status >= 500:
-            return error(SERVER_ERROR, Transient, status=status, action=action,
-                         status_line=_status_line(status, reason))
-        detail = _text(body) or reason or "(no message)"
-        return error(REJECTED, status=status, action=action,
-                     status_line=_status_line(status, reason), detail=detail)
-
-    def _network_error(self, exc: requests.RequestException | str, action: str, url: str,
-                       detail: str = "") -> PublishError:
-        """Map a requests exception (or the name of one, from the twine child) to an error."""
-        kind = exc if isinstance(exc, str) else (
-            "tls" if isinstance(exc, requests.exceptions.SSLError)
-            else "timeout" if isinstance(exc, requests.Timeout)
-            else "connection")
-        detail = detail or _exception_detail(exc)
-        host = urlsplit(url).netloc
-        if kind == "tls":
-            return error(TLS_FAILED, label="TLS failed", action=action, host=host, detail=detail)
-        if kind == "timeout":
-            return error(TIMED_OUT, Transient, label="timed out", action=action,
-                         timeout=self.policy.timeout)
-        return error(UNREACHABLE, Transient, label="unreachable", action=action, host=host,
-                     detail=detail)
+            raise self.forbidden(action)
+        raise self.http_error(status, reason, body, action, privilege="add")
 
 
-def _exception_detail(exc: BaseException | str) -> str:
-    """The gist of a requests/urllib3 exception ("[Errno 111] Connection refused.")."""
-    if isinstance(exc, str):
-        return exc
-    inner: BaseException = exc
-    while inner.args and isinstance(inner.args[0], BaseException):
-        inner = inner.args[0]
-    reason = getattr(inner, "reason", None)
-    text = str(reason if reason is not None else inner)
-    errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
-    if errno:
-        text = errno.group(0)
-    text = re.sub(r"^\(?(<urllib3\.[^>]*>|\w+\(host=[^)]*\)): ", "", text)
-    if text.count(")") > text.count("("):
-        text = text[:text.rindex(")")]
-    return (text or type(inner).__name__).rstrip(".") + "."
+def _run_child(env: dict[str, str], request: dict[str, object],
+               on_progress: Callable[[int], None]) -> tuple[dict | None, int, str]:
+    """Run the upload child: ``request`` on its stdin, progress and then its answer on its
+    stdout, one JSON object a line. Returns (answer or None, exit code, stderr)."""
+    argv = [sys.executable, str(Path(__file__).resolve()), _CHILD]
+    process = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.append(process.stderr.read()),  # type: ignore[union-attr]
+                             daemon=True)
+    drain.start()
+    answer = None
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(json.dumps(request))
+            process.stdin.close()
+        for line in process.stdout:
+            with contextlib.suppress(json.JSONDecodeError):
+                message = json.loads(line)
+                if isinstance(message, dict) and set(message) == {"sent"}:
+                    on_progress(int(message["sent"]))
+                elif isinstance(message, dict):
+                    answer = message
+        process.wait()
+    except BaseException:  # Ctrl-C, SIGTERM turned into an exception: the child stops too
+        process.kill()
+        process.wait()
+        raise
+    drain.join(timeout=5)
+    return answer, process.returncode, "".join(errors)
 
 
 # --- The flow --------------------------------------------------------------------------
@@ -534,18 +932,19 @@ T = TypeVar("T")
 
 def with_retries(policy: RetryPolicy, attempt: Callable[[], T],
                  on_retry: Callable[[Transient, float, int], None] = lambda *_: None,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> T:
     """Run ``attempt`` until it returns or raises a non-transient error; retry transient
     ones with exponential backoff, at most ``policy.retries`` times and not past
     ``policy.max_time`` seconds."""
-    start = time.monotonic()
+    start = clock()
     delay = policy.backoff
     retries = 0
     while True:
         try:
             return attempt()
         except Transient as exc:
-            elapsed = time.monotonic() - start
+            elapsed = clock() - start
             if retries >= policy.retries or elapsed + delay > policy.max_time:
                 gave_up = GAVE_UP.format(attempts=retries + 1, seconds=elapsed)
                 raise PublishError(gave_up + exc.message, exc.hint, status=exc.status,
@@ -557,34 +956,41 @@ def with_retries(policy: RetryPolicy, attempt: Callable[[], T],
 
 
 def publish_file(repository: Repository, dist: Dist, *, dry_run: bool = False,
-                 on_retry: Callable[[Transient, float, int], None] = lambda *_: None) -> str:
+                 on_retry: Callable[[Transient, float, int], None] = lambda *_: None,
+                 sleep: Callable[[float], None] = time.sleep) -> str:
     """Make the repository hold ``dist``; return UPLOADED, PRESENT or WOULD_UPLOAD."""
     sent = False  # once a POST went out, finding the file stored means this run stored it
 
-    def resolve(stored: str) -> str:
-        if stored != dist.sha256:
+    def stored() -> tuple[bool, str, str] | None:
+        link = repository.lookup(dist)
+        return repository.compare(dist, link) if link is not None else None
+
+    def resolve(found: tuple[bool, str, str]) -> str:
+        same, stored_sha256, detail = found
+        if not same:
             raise error(CONFLICT, label="other content already published", project=dist.project,
-                        version=dist.version, file=dist.filename, stored=stored, local=dist.sha256)
+                        version=dist.version, file=dist.filename, stored=stored_sha256,
+                        local=dist.sha256, detail=detail)
         return UPLOADED if sent else PRESENT
 
     def attempt() -> str:
         nonlocal sent
-        stored = repository.stored_sha256(dist)
-        if stored is not None:
-            return resolve(stored)
+        found = stored()
+        if found is not None:
+            return resolve(found)
         if dry_run:
             return WOULD_UPLOAD
         was_sent, sent = sent, True  # even if it fails, the POST may have reached the repository
         if repository.upload(dist):
             return UPLOADED
-        stored = repository.stored_sha256(dist)
-        if stored is None:
+        found = stored()
+        if found is None:
             raise error(DUPLICATE_UNLISTED, label="duplicate, not listed", file=dist.filename,
-                        page=urljoin(repository.index_url, f"{dist.project}/"))
+                        page=repository.index.project_url(dist.project))
         sent = was_sent  # the server had it before this POST
-        return resolve(stored)
+        return resolve(found)
 
-    return with_retries(repository.policy, attempt, on_retry)
+    return with_retries(repository.policy, attempt, on_retry, sleep=sleep)
 
 
 def final_line(results: dict[str, str]) -> str:
@@ -599,40 +1005,65 @@ def final_line(results: dict[str, str]) -> str:
     return f"{verdict}: " + "; ".join(f"{name} {status}" for name, status in results.items())
 
 
-# --- The child process that runs twine -------------------------------------------------
+# --- The child process that uploads: the only one with the credentials -----------------------
 
-_CHILD = "--twine-upload-once"
+_CHILD = "--upload-once"
+#: How often the child reports the bytes sent.
+PROGRESS_EVERY = 0.5
 
 
-def _twine_upload_once(url: str, path: str, timeout: float) -> dict[str, object]:
-    """One ``twine upload`` of one file, one POST: twine takes the credentials from
-    TWINE_USERNAME and TWINE_PASSWORD in this process's environment, as its CLI does.
+def _upload_once(request: dict, report: Callable[[int], None]) -> dict[str, object]:
+    """One POST of one file, as twine's upload makes it (its form fields, its session and
+    user agent, Basic auth from TWINE_USERNAME and TWINE_PASSWORD in this process's
+    environment), with one pass over the file (:class:`UploadBody`). twine's retrying
+    adapters are replaced: the parent owns retries and timeouts (twine re-sends a POST up
+    to 5 times on any 5xx, at once). twine's settings module is not imported: it resolves
+    the same two variables, and importing it (keyring and all) doubles the child's start."""
+    from twine.utils import make_requests_session
 
-    twine's own session retries connections and has no timeout, and its upload re-sends a
-    POST up to 5 times on any 5xx, at once; the parent owns retries and timeouts.
-    """
-    from twine import exceptions, package, settings
+    last = [0.0]
 
-    parser = argparse.ArgumentParser()
-    settings.Settings.register_argparse_arguments(parser)
-    args = parser.parse_args(["--repository-url", url, "--disable-progress-bar"])
+    def progress(sent: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            report(sent)
+
+    body = UploadBody(request["fields"], Path(request["path"]), request["filename"],
+                      int(request["size"]), progress)
+    result: dict[str, object]
     try:
-        upload_settings = settings.Settings.from_argparse(args)
-        repository = upload_settings.create_repository()
+        http = make_requests_session()
         for scheme in ("http://", "https://"):
-            repository.session.mount(scheme, _NoRetryAdapter(timeout))
-        dist = package.PackageFile.from_filename(path, comment=None)
-        answer = repository.upload(dist, max_redirects=1)
-    except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        return {"error": "twine", "detail": f"{type(exc).__name__}: {exc}"}
-    except requests.exceptions.SSLError as exc:
-        return {"error": "tls", "detail": _exception_detail(exc)}
+            http.mount(scheme, NoRetryAdapter(float(request["timeout"])))
+        http.auth = (os.environ.get("TWINE_USERNAME", ""), os.environ.get("TWINE_PASSWORD", ""))
+        answer = http.post(request["url"], data=body, allow_redirects=False,
+                           headers={"Content-Type": body.content_type})
+        result = {"status": answer.status_code, "reason": answer.reason or "",
+                  "body": answer.text[:4000], "location": answer.headers.get("Location", "")}
+    except FileChanged as exc:
+        result = {"error": "changed", "detail": str(exc)}
+    except requests.exceptions.SSLError as exc:  # requests' errors are OSErrors: these first
+        result = {"error": "tls", "detail": exception_detail(exc)}
     except requests.Timeout as exc:
-        return {"error": "timeout", "detail": _exception_detail(exc)}
+        result = {"error": "timeout", "detail": exception_detail(exc)}
     except requests.RequestException as exc:
-        return {"error": "connection", "detail": _exception_detail(exc)}
-    return {"status": answer.status_code, "reason": answer.reason or "",
-            "body": answer.text[:4000], "location": answer.headers.get("Location", "")}
+        result = {"error": "connection", "detail": exception_detail(exc)}
+    except OSError as exc:
+        result = {"error": "read", "detail": f"{type(exc).__name__}: {exc}"}
+    if body.sha256:
+        result["sha256"] = body.sha256
+    return result
+
+
+def _child_main() -> int:
+    request = json.loads(sys.stdin.read())
+
+    def report(sent: int) -> None:
+        print(json.dumps({"sent": sent}), flush=True)
+
+    print(json.dumps(_upload_once(request, report)), flush=True)
+    return 0
 
 
 # --- Command line ----------------------------------------------------------------------
@@ -640,6 +1071,8 @@ def _twine_upload_once(url: str, path: str, timeout: float) -> dict[str, object]
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="publish.py", description=__doc__.split("\n\n")[0],
+        usage="%(prog)s --repository-url URL --name NAME --version VERSION (--dist DIR | FILE...)\n"
+              "       %(prog)s --preflight --repository-url URL",
         epilog="Credentials: NEXUS_USERNAME and NEXUS_PASSWORD in the environment, never "
                "on the command line. Exit codes: 0 published (or already there, identical); "
                "1 publishing or the preflight check failed; 2 unusable input, nothing sent.")
@@ -649,8 +1082,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--index-url", metavar="URL",
                         help="its simple index, where files are looked up "
                              "(default: the repository URL + simple/)")
+    parser.add_argument("--name", metavar="NAME",
+                        help="the distribution to publish, as the build was asked for it "
+                             "(never read from the files)")
+    parser.add_argument("--version", metavar="VERSION",
+                        help="its version, as the build was asked for it")
+    parser.add_argument("--dist", metavar="DIR",
+                        help="the folder the build wrote: it must hold that release's one wheel, "
+                             "at most one sdist, and nothing else")
     parser.add_argument("--preflight", action="store_true",
-                        help="only check the URL, the credentials and that the repository answers")
+                        help="only prove the account may upload here (a test upload built to be "
+                             "refused: nothing is stored) and that the index answers")
     parser.add_argument("--dry-run", action="store_true",
                         help="check and look up everything, upload nothing")
     parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
@@ -665,12 +1107,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help="give up an attempt when the repository is silent this long "
                              "(default: %(default)s)")
-    parser.add_argument("files", nargs="*", metavar="FILE", help="wheel(s) and sdist to publish")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="the wheel and the sdist to publish (instead of --dist)")
     args = parser.parse_args(argv)
-    if args.preflight and args.files:
-        parser.error("--preflight takes no files")
-    if not args.preflight and not args.files:
-        parser.error("give the files to publish, or --preflight")
+    if args.preflight:
+        if args.files or args.dist or args.name or args.version:
+            parser.error("--preflight takes no files, --dist, --name or --version")
+    else:
+        if not args.name or not args.version:
+            parser.error("give --name and --version: the release the build was asked for "
+                         "(or --preflight)")
+        if bool(args.files) == (args.dist is not None):
+            parser.error("give the build's folder (--dist DIR) or its files, not both")
     if args.retries < 0 or args.backoff < 0 or args.max_time < 0 or args.timeout <= 0:
         parser.error("--retries, --backoff and --max-time must be >= 0, --timeout > 0")
     return args
@@ -689,8 +1137,7 @@ def report(results: dict[str, str], dists: list[Dist], failure: PublishError | N
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [_CHILD]:
-        print(json.dumps(_twine_upload_once(argv[1], argv[2], float(argv[3]))), flush=True)
-        return 0
+        return _child_main()
     password = os.environ.get("NEXUS_PASSWORD", "")
     mask(password)  # first: Actions must hide it before any line could show it
     args = parse_args(argv)
@@ -703,17 +1150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy = RetryPolicy(args.retries, args.backoff, args.max_time, args.timeout)
         repository = Repository(upload_url, index_url, credentials, policy)
         if args.preflight:
-            with_retries(policy, repository.check, on_retry=_say_retry)
-            notice(f"preflight: {index_url} answers; NEXUS_USERNAME and NEXUS_PASSWORD are set.")
+            refused = with_retries(policy, repository.preflight, on_retry=_say_retry)
+            notice(f"preflight: {credentials.username} may upload to {upload_url}: a test upload "
+                   f"built to be refused got {refused}, so nothing was stored; {index_url} answers.")
             return 0
-        dists = read_dists(args.files)
+        project, version = check_release(args.name, args.version)
+        paths, where = dist_paths(args.dist, args.files)
+        dists = read_dists(select_dists(paths, project, version, where), project, version)
         results = {d.filename: NOT_ATTEMPTED for d in dists}
         for dist in dists:
-            notice(f"{dist.filename} ({human_size(dist.size)}, sha256 {dist.sha256})")
+            notice(f"{dist.filename} ({human_size(dist.size)})")
             results[dist.filename] = "failed"
             results[dist.filename] = publish_file(repository, dist, dry_run=args.dry_run,
                                                   on_retry=_say_retry)
-            notice(f"  {results[dist.filename]}")
+            notice(f"  {results[dist.filename]}" + (f" (sha256 {dist.sha256})" if dist.sha256 else ""))
     except PublishError as exc:
         for name, status in results.items():
             if status == "failed":

@@ -36,7 +36,7 @@ import pytest
 import requests
 
 import devpi_registry
-from _wheelwright import read_outputs
+from _wheelwright import SECRET_PREFIXES, read_outputs
 from nexus_proxy import NexusProxy, nexus_page, nginx_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,8 @@ HOSTED = "/repository/pypi-hosted/"
 #: Short waits, so retries are visible in seconds; the counts are what the tests check.
 FAST = ["--retries", "2", "--backoff", "0.05", "--max-time", "30", "--timeout", "5"]
 NAME, VERSION = "tiny-model", "1.0.0"
+#: What the trusted side names: publish takes nothing else.
+RELEASE = ["--name", NAME, "--version", VERSION]
 
 
 # --- Distributions: small, real (twine reads their metadata), content on demand ----------
@@ -65,14 +67,16 @@ def _metadata(name: str, version: str) -> str:
 
 
 def make_dists(dest: Path, payload: str, name: str = NAME, version: str = VERSION,
-               big_member: int = 0) -> Dists:
-    """A wheel and an sdist whose module holds ``payload``; ``big_member`` bytes of zeros
-    stored (uncompressed) in the wheel make it as large as needed without using memory."""
+               big_member: int = 0, model: bytes | None = None) -> Dists:
+    """A wheel and an sdist whose module holds ``payload`` (and ``model``, as model.joblib,
+    when given); ``big_member`` bytes of zeros stored (uncompressed) in the wheel make it as
+    large as needed without using memory."""
     dest.mkdir(parents=True, exist_ok=True)
     module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
     members = {
         f"{module}/__init__.py": f"PAYLOAD = {payload!r}\n".encode(),
+        **({f"{module}/model.joblib": model} if model is not None else {}),
         f"{info}/METADATA": _metadata(name, version).encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n",
     }
@@ -143,7 +147,7 @@ class Run:
 
 def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("NEXUS_", "TWINE_", "GITHUB_", "REQUESTS_CA_BUNDLE"))}
+            if not k.startswith((*SECRET_PREFIXES, "GITHUB_", "REQUESTS_CA_BUNDLE"))}
 
 
 # A small parent for publish.py: the kernel charges a child, at exec, with the memory of
@@ -232,6 +236,36 @@ class Publisher:
             assert_nowhere(secret, self.username, self.runs, self.since)
 
 
+@pytest.fixture(scope="module")
+def module_credentials() -> tuple[str, str]:
+    return "ci-uploader", "pw-" + secrets.token_urlsafe(18)
+
+
+@pytest.fixture(scope="module")
+def module_registry(tmp_path_factory, module_credentials):
+    import registry as registry_module
+
+    username, password = module_credentials
+    with registry_module.serve(tmp_path_factory.mktemp("registry") / "packages",
+                               username=username, password=password) as reg:
+        yield reg
+
+
+@pytest.fixture
+def credentials(module_credentials) -> tuple[str, str]:
+    """One account for the module's registry (starting pypiserver takes a second)."""
+    return module_credentials
+
+
+@pytest.fixture
+def registry(module_registry):
+    """The module's pypiserver, emptied: each test starts with a repository holding nothing
+    (pypiserver, without watchdog, caches no listing)."""
+    for path in module_registry.packages.iterdir():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return module_registry
+
+
 @pytest.fixture(autouse=True)
 def started() -> float:
     """When the test began, before any other fixture: files changed since are scanned."""
@@ -293,7 +327,7 @@ def test_help_prints_the_retry_and_timeout_defaults():
 
 def test_first_upload_puts_the_wheel_then_the_sdist(nexus, publish, dists, registry):
     built = dists("A")
-    run = publish("--repository-url", upload_url(nexus), *FAST, str(built.sdist), str(built.wheel))
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, str(built.sdist), str(built.wheel))
     assert run.code == 0, run.output
     assert run.last_line == (f"published: {built.wheel.name} uploaded; {built.sdist.name} uploaded")
     assert nexus.uploads() == [built.wheel.name, built.sdist.name]
@@ -302,10 +336,10 @@ def test_first_upload_puts_the_wheel_then_the_sdist(nexus, publish, dists, regis
 
 def test_a_rerun_with_the_same_files_uploads_nothing(nexus, publish, dists, registry):
     built = dists("A")
-    assert publish("--repository-url", upload_url(nexus), *built.files).code == 0
+    assert publish("--repository-url", upload_url(nexus), *RELEASE, *built.files).code == 0
     posts = nexus.count("POST")
 
-    run = publish("--repository-url", upload_url(nexus), *built.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *built.files)
     assert run.code == 0, run.output
     assert run.last_line == (f"published: {built.wheel.name} already present (identical); "
                              f"{built.sdist.name} already present (identical)")
@@ -315,9 +349,9 @@ def test_a_rerun_with_the_same_files_uploads_nothing(nexus, publish, dists, regi
 
 def test_the_same_version_with_other_content_fails_and_the_original_stays(nexus, publish, dists, registry):
     original, changed = dists("A"), dists("B")
-    assert publish("--repository-url", upload_url(nexus), *original.files).code == 0
+    assert publish("--repository-url", upload_url(nexus), *RELEASE, *original.files).code == 0
 
-    run = publish("--repository-url", upload_url(nexus), *changed.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *changed.files)
     assert run.code == 1
     assert f"{NAME} {VERSION} is already published with other content" in run.stderr
     assert "bump the version" in run.stderr
@@ -348,7 +382,7 @@ def test_a_duplicate_answer_is_settled_by_comparing_the_stored_file(
         nexus.answer("POST", 400, nexus_page(400, wording), reason=wording)
     candidate = stored if same_content else dists("B")
 
-    run = publish("--repository-url", upload_url(nexus), *FAST, str(candidate.wheel))
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, str(candidate.wheel))
     assert nexus.count("POST") == 1  # a duplicate answer is not retried
     assert held(registry) == local(stored.wheel)
     if same_content:
@@ -362,14 +396,14 @@ def test_a_duplicate_answer_is_settled_by_comparing_the_stored_file(
 
 def test_dry_run_looks_everything_up_and_uploads_nothing(nexus, publish, dists, registry):
     built = dists("A")
-    run = publish("--repository-url", upload_url(nexus), "--dry-run", *built.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--dry-run", *built.files)
     assert run.code == 0, run.output
     assert run.last_line.startswith("dry run, nothing uploaded:")
     assert nexus.count("POST") == 0 and nexus.count("GET", "/simple/tiny-model/") == 2
     assert held(registry) == {}
 
-    assert publish("--repository-url", upload_url(nexus), *built.files).code == 0
-    again = publish("--repository-url", upload_url(nexus), "--dry-run", *dists("B").files)
+    assert publish("--repository-url", upload_url(nexus), *RELEASE, *built.files).code == 0
+    again = publish("--repository-url", upload_url(nexus), *RELEASE, "--dry-run", *dists("B").files)
     assert again.code == 1
     assert "already published with other content" in again.stderr
 
@@ -377,7 +411,7 @@ def test_dry_run_looks_everything_up_and_uploads_nothing(nexus, publish, dists, 
 # --- What the repository refuses: one clear line, no retry ------------------------------
 
 def test_a_wrong_password_gets_nexus_401_naming_both_variables(nexus, publish, dists, registry):
-    run = publish("--repository-url", upload_url(nexus), *FAST, *dists("A").files,
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *dists("A").files,
                   password="wrong-" + secrets.token_urlsafe(12))
     assert run.code == 1
     assert "401 Unauthorized" in run.stderr
@@ -389,7 +423,7 @@ def test_a_wrong_password_gets_nexus_401_naming_both_variables(nexus, publish, d
 @pytest.mark.parametrize("status, body, headers, expected", [
     (401, "", {"WWW-Authenticate": 'BASIC realm="Sonatype Nexus Repository Manager"'},
      ["was refused with 401 Unauthorized", "NEXUS_USERNAME and NEXUS_PASSWORD"]),
-    (403, "", {},
+    (403, None, {},  # not scripted: the account is known and lacks "add", as in Nexus
      ['was refused with 403 Forbidden: user ci-uploader lacks the "add" privilege',
       "nx-repository-view-pypi-pypi-hosted-add"]),
     (404, nexus_page(404, "Repository not found"), {"Content-Type": "text/html"},
@@ -399,26 +433,42 @@ def test_a_wrong_password_gets_nexus_401_naming_both_variables(nexus, publish, d
       "client_max_body_size"]),
 ], ids=["401", "403", "404", "413"])
 def test_an_upload_refused_with_4xx_fails_at_once_with_cause_and_fix(
-        status, body, headers, expected, nexus, publish, dists, registry):
+        status, body, headers, expected, nexus, publish, dists, registry, credentials):
     built = dists("A")
-    nexus.answer("POST", status, body, headers=headers)
-    run = publish("--repository-url", upload_url(nexus), *FAST, *built.files)
+    if body is None:
+        nexus.nexus_auth(*credentials, can_add=False)
+    else:
+        nexus.answer("POST", status, body, headers=headers)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *built.files)
     assert run.code == 1
     for text in expected:
         assert text in run.stderr
     if status == 413:
         size = built.wheel.stat().st_size
         assert f"{size} bytes" in run.stderr
-    assert nexus.count("POST") == 1
+    assert nexus.uploads() == [built.wheel.name]  # once: a 4xx is not retried
     assert run.last_line == (f"NOT published: {built.wheel.name} failed (HTTP {status}); "
                              f"{built.sdist.name} not attempted")
+    assert held(registry) == {}
+
+
+def test_a_wrong_password_that_pypiserver_answers_with_403_is_called_a_wrong_password(
+        registry, publish, dists):
+    """pypiserver reads without credentials and answers a wrong password 403, like Nexus's
+    "no add privilege": publish asks again as an account that cannot exist to tell which."""
+    run = publish("--repository-url", registry.upload_url, *RELEASE, *FAST, *dists("A").files,
+                  password="wrong-" + secrets.token_urlsafe(12))
+    assert run.code == 1
+    assert "403 Forbidden, which is how this repository answers a wrong password" in run.stderr
+    assert "NEXUS_USERNAME and NEXUS_PASSWORD" in run.stderr
+    assert "privilege" not in run.stderr
     assert held(registry) == {}
 
 
 def test_a_redirect_is_reported_not_followed(nexus, publish, dists, registry):
     moved = nexus.base_url + "/repository/pypi-hosted-moved/"
     nexus.answer("POST", 301, headers={"Location": moved})
-    run = publish("--repository-url", upload_url(nexus), *FAST, *dists("A").files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *dists("A").files)
     assert run.code == 1
     assert f"was redirected to {moved}" in run.stderr
     assert "trailing slash" in run.stderr
@@ -430,7 +480,7 @@ def test_a_redirect_is_reported_not_followed(nexus, publish, dists, registry):
 
 def test_503_is_retried_then_reported_as_offline_or_read_only(nexus, publish, dists, registry):
     nexus.answer("POST", 503, nexus_page(503, "Service Unavailable"))
-    run = publish("--repository-url", upload_url(nexus), *FAST, *dists("A").files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *dists("A").files)
     assert run.code == 1
     assert "Gave up after 3 attempt(s)" in run.stderr
     assert "503 Service Unavailable" in run.stderr and "read-only" in run.stderr
@@ -442,7 +492,7 @@ def test_503_is_retried_then_reported_as_offline_or_read_only(nexus, publish, di
 def test_two_502_then_success(nexus, publish, dists, registry):
     built = dists("A")
     nexus.answer("POST", 502, nginx_page(502, "Bad Gateway"), times=2)
-    run = publish("--repository-url", upload_url(nexus), *FAST, *built.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *built.files)
     assert run.code == 0, run.output
     assert nexus.uploads() == [built.wheel.name] * 3 + [built.sdist.name]
     assert run.last_line == f"published: {built.wheel.name} uploaded; {built.sdist.name} uploaded"
@@ -451,7 +501,7 @@ def test_two_502_then_success(nexus, publish, dists, registry):
 
 def test_retries_are_bounded_in_time(nexus, publish, dists, registry):
     nexus.answer("POST", 502, nginx_page(502, "Bad Gateway"))
-    run = publish("--repository-url", upload_url(nexus), "--retries", "50", "--backoff", "2",
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--retries", "50", "--backoff", "2",
                   "--max-time", "5", *dists("A").files)
     assert run.code == 1
     assert "Gave up after 2 attempt(s)" in run.stderr and "502 Bad Gateway" in run.stderr
@@ -464,7 +514,7 @@ def test_retries_are_bounded_in_time(nexus, publish, dists, registry):
 def test_a_5xx_after_the_file_was_stored_counts_as_uploaded(status, nexus, publish, dists, registry):
     built = dists("A")
     nexus.forward_then("POST", status, nginx_page(status, "Gateway Timeout"), times=1)
-    run = publish("--repository-url", upload_url(nexus), *FAST, *built.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, *built.files)
     assert run.code == 0, run.output
     assert nexus.uploads() == [built.wheel.name, built.sdist.name]  # no second POST
     assert run.last_line == f"published: {built.wheel.name} uploaded; {built.sdist.name} uploaded"
@@ -473,7 +523,7 @@ def test_a_5xx_after_the_file_was_stored_counts_as_uploaded(status, nexus, publi
 
 def test_a_hang_beyond_the_timeout_is_retried_then_reported(nexus, publish, dists, registry):
     nexus.hang("POST", seconds=10)
-    run = publish("--repository-url", upload_url(nexus), "--retries", "1", "--backoff", "0.05",
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--retries", "1", "--backoff", "0.05",
                   "--timeout", "2", *dists("A").files)
     assert run.code == 1
     assert "got no answer within 2 s" in run.stderr and "--timeout" in run.stderr
@@ -484,7 +534,7 @@ def test_a_hang_beyond_the_timeout_is_retried_then_reported(nexus, publish, dist
 def test_a_hang_after_the_file_was_stored_counts_as_uploaded(nexus, publish, dists, registry):
     built = dists("A")
     nexus.hang("POST", seconds=10, forward_first=True, times=1)
-    run = publish("--repository-url", upload_url(nexus), *FAST, "--timeout", "2", *built.files)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, "--timeout", "2", *built.files)
     assert run.code == 0, run.output
     assert nexus.uploads() == [built.wheel.name, built.sdist.name]
     assert held(registry) == local(built.wheel, built.sdist)
@@ -494,7 +544,7 @@ def test_nothing_listening_is_retried_then_reported_unreachable(publish, dists, 
     from registry import free_port
 
     url = f"http://127.0.0.1:{free_port()}{HOSTED}"
-    run = publish("--repository-url", url, *FAST, *dists("A").files)
+    run = publish("--repository-url", url, *RELEASE, *FAST, *dists("A").files)
     assert run.code == 1
     assert "Gave up after 3 attempt(s)" in run.stderr
     assert "could not connect to 127.0.0.1:" in run.stderr and "Connection refused" in run.stderr
@@ -534,14 +584,14 @@ def test_a_certificate_from_an_unknown_ca_fails_at_once_and_the_hint_fixes_it(
     built = dists("A")
     context, ca = _self_signed(tmp_path)
     with NexusProxy(registry.base_url, tmp_path / "tls-proxy.log", tls=context) as proxy:
-        run = publish("--repository-url", upload_url(proxy), *FAST, *built.files)
+        run = publish("--repository-url", upload_url(proxy), *RELEASE, *FAST, *built.files)
         assert run.code == 1
         assert "failed to set up TLS with 127.0.0.1:" in run.stderr
         assert "CERTIFICATE_VERIFY_FAILED" in run.stderr and "REQUESTS_CA_BUNDLE" in run.stderr
         assert proxy.seen == []  # not retried, nothing sent
         assert held(registry) == {}
 
-        trusted = publish("--repository-url", upload_url(proxy), *FAST, *built.files,
+        trusted = publish("--repository-url", upload_url(proxy), *RELEASE, *FAST, *built.files,
                           env={"REQUESTS_CA_BUNDLE": str(ca)})
         assert trusted.code == 0, trusted.output
         assert held(registry) == local(built.wheel, built.sdist)
@@ -551,7 +601,7 @@ def test_a_certificate_from_an_unknown_ca_fails_at_once_and_the_hint_fixes_it(
 
 @pytest.mark.parametrize("missing", ["NEXUS_USERNAME", "NEXUS_PASSWORD", "both"])
 def test_missing_credentials_are_named_and_nothing_is_sent(missing, nexus, publish, dists):
-    run = publish("--repository-url", upload_url(nexus), *dists("A").files,
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *dists("A").files,
                   username="" if missing in ("NEXUS_USERNAME", "both") else None,
                   password="" if missing in ("NEXUS_PASSWORD", "both") else None)
     assert run.code == 2
@@ -569,63 +619,362 @@ def test_missing_credentials_are_named_and_nothing_is_sent(missing, nexus, publi
 ], ids=["credentials", "no-slash", "http-remote", "scheme"])
 def test_an_unusable_url_is_refused_before_anything_is_sent(url, expected, nexus, publish, dists, credentials):
     port = nexus.base_url.rsplit(":", 1)[1]
-    run = publish("--repository-url", url.format(password=credentials[1], port=port), *dists("A").files)
+    run = publish("--repository-url", url.format(password=credentials[1], port=port), *RELEASE, *dists("A").files)
     assert run.code == 2
     assert expected in run.stderr
     assert nexus.seen == []
 
 
-def test_a_file_that_is_not_a_dist_is_refused(nexus, publish, tmp_path):
-    odd = tmp_path / "notes.txt"
-    odd.write_text("hello")
-    run = publish("--repository-url", upload_url(nexus), str(odd))
-    assert run.code == 2
-    assert "is not a wheel (.whl) or an sdist (.tar.gz)" in run.stderr
-    missing = publish("--repository-url", upload_url(nexus), str(tmp_path / "gone-1.0-py3-none-any.whl"))
+def test_a_missing_file_is_refused(nexus, publish, tmp_path):
+    missing = publish("--repository-url", upload_url(nexus), *RELEASE,
+                      str(tmp_path / "tiny_model-1.0.0-py3-none-any.whl"))
     assert missing.code == 2 and "does not exist" in missing.stderr
+    no_folder = publish("--repository-url", upload_url(nexus), *RELEASE, "--dist", str(tmp_path / "nowhere"))
+    assert no_folder.code == 2 and "is not a folder" in no_folder.stderr
     assert nexus.seen == []
+
+
+# --- Only what the build named: one wheel, at most one sdist, of --name --version --------------
+
+def _plant(folder: Path, what: str, dists) -> str:
+    """Put something in the build's folder that is not its wheel or sdist; return its name."""
+    if what == "other-project":
+        return Path(shutil.copy(dists("X", name="evil-model").wheel, folder)).name
+    if what == "other-version":
+        return Path(shutil.copy(dists("X", version="1.0.1").wheel, folder)).name
+    if what == "second-wheel":  # same release, another tag: which one is the build's?
+        target = folder / "tiny_model-1.0.0-py2.py3-none-any.whl"
+        shutil.copy(dists("X").wheel, target)
+        return target.name
+    if what == "stray-tar-gz":
+        (folder / "model-weights.tar.gz").write_bytes(b"\x1f\x8b not much")
+        return "model-weights.tar.gz"
+    if what == "second-sdist":
+        target = folder / "tiny-model-1.0.0.tar.gz"  # the same release, another spelling
+        shutil.copy(dists("X").sdist, target)
+        return target.name
+    if what == "text-file":
+        (folder / "notes.txt").write_text("hello")
+        return "notes.txt"
+    if what == "folder":
+        (folder / "extra").mkdir()
+        return "extra"
+    if what == "symlink":
+        (folder / "tiny_model-1.0.0-cp311-none-any.whl").symlink_to(dists("X").wheel)
+        return "tiny_model-1.0.0-cp311-none-any.whl"
+    raise AssertionError(what)
+
+
+PLANTED = ["other-project", "other-version", "second-wheel", "stray-tar-gz", "second-sdist",
+           "text-file", "folder", "symlink"]
+
+
+@pytest.mark.parametrize("what", PLANTED)
+def test_anything_planted_beside_the_build_is_refused_and_nothing_is_sent(
+        what, nexus, publish, dists, registry):
+    built = dists("A")
+    planted = _plant(built.wheel.parent, what, dists)
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--dist", str(built.wheel.parent))
+    assert run.code == 2, run.output
+    assert f"Refusing to publish: {built.wheel.parent}/ holds what is not tiny-model 1.0.0's" in run.stderr
+    assert f"{planted} (" in run.stderr
+    assert "Nothing was uploaded" in run.stderr
+    assert nexus.seen == []  # not a lookup, not an upload
+    assert held(registry) == {}
+
+
+def test_a_foreign_file_given_by_name_is_refused_too(nexus, publish, dists, registry):
+    built, other = dists("A"), dists("X", name="evil-model")
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, str(built.wheel), str(other.wheel))
+    assert run.code == 2
+    assert f"{other.wheel.name} (a file of evil-model)" in run.stderr
+    assert nexus.seen == [] and held(registry) == {}
+
+
+def test_the_build_folder_with_its_wheel_and_sdist_is_published(nexus, publish, dists, registry):
+    built = dists("A")
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--dist", str(built.wheel.parent))
+    assert run.code == 0, run.output
+    assert run.last_line == f"published: {built.wheel.name} uploaded; {built.sdist.name} uploaded"
+    assert held(registry) == local(built.wheel, built.sdist)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--name", "other-model", "--version", VERSION], "tiny_model-1.0.0-py3-none-any.whl (a file of tiny-model)"),
+    (["--name", NAME, "--version", "1.0.0+local"], "is a local version"),
+    (["--name", NAME, "--version", "one"], "is not a valid version"),
+    (["--name", NAME], "give --name and --version"),
+], ids=["other-name", "local-version", "bad-version", "no-version"])
+def test_the_release_named_must_be_the_files_and_public(args, expected, nexus, publish, dists, registry):
+    built = dists("A")
+    run = publish("--repository-url", upload_url(nexus), *args, str(built.wheel))
+    assert run.code == 2
+    assert expected in run.stderr
+    assert nexus.seen == [] and held(registry) == {}
+
+
+def test_an_sdist_without_its_wheel_is_refused(nexus, publish, dists, registry):
+    built = dists("A")
+    built.wheel.unlink()
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, "--dist", str(built.sdist.parent))
+    assert run.code == 2
+    assert f"{built.sdist.parent}/ holds no wheel of tiny-model 1.0.0" in run.stderr
+    assert nexus.seen == [] and held(registry) == {}
 
 
 @pytest.mark.parametrize("broken", ["wheel", "sdist", "renamed"])
 def test_every_file_is_read_before_the_first_upload(broken, nexus, publish, dists, registry, tmp_path):
     built = dists("A")
-    if broken == "renamed":  # a file named for another version than its metadata's
-        bad = built.sdist.rename(built.sdist.with_name("tiny_model-2.0.0.tar.gz"))
-        expected = "is named for tiny-model 2.0.0, but its metadata says tiny-model 1.0.0"
+    if broken == "renamed":  # the release's file name, another release's metadata
+        bad = Path(shutil.copy(dists("A", version="2.0.0").sdist, built.sdist))
+        expected = "is named for tiny-model 1.0.0, but its metadata says tiny-model 2.0.0"
     else:
         bad = built.wheel if broken == "wheel" else built.sdist
         bad.write_bytes(b"not an archive")
         expected = f"twine could not read {bad.name}"
-    run = publish("--repository-url", upload_url(nexus), str(built.wheel), str(bad))
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, str(built.wheel), str(bad))
     assert run.code == 2
     assert expected in run.stderr
     assert nexus.seen == []  # not even the wheel went out
     assert held(registry) == {}
 
 
-# --- Preflight: before training, fail fast ----------------------------------------------------
+# --- Preflight: before training, prove the account may upload, storing nothing ---------------
+#
+# The preflight POSTs an upload every server refuses for its content, but only after it has
+# checked the account: 400 is a pass. Each case checks the exit code, the message, and that
+# the repository holds nothing afterwards (pypiserver's folder; the proxy's POSTs never
+# reached it, or reached it and were refused).
 
-def test_preflight_passes_when_the_repository_answers(nexus, publish):
+PREFLIGHT_FILE = "wheelwright preflight, refused by design.txt"
+
+
+def preflight_posts(proxy: NexusProxy) -> list[int | None]:
+    return [s.status for s in proxy.seen if s.method == "POST" and s.file == PREFLIGHT_FILE]
+
+
+def test_preflight_passes_for_an_account_that_may_upload_and_stores_nothing(nexus, publish, registry):
     run = publish("--preflight", "--repository-url", upload_url(nexus))
     assert run.code == 0, run.output
+    assert f"preflight: ci-uploader may upload to {upload_url(nexus)}" in run.stdout
+    assert "got 400 Digests do not match, found: " in run.stdout  # Nexus's own refusal
     assert f"{upload_url(nexus)}simple/ answers" in run.stdout
-    assert [(s.method, s.path) for s in nexus.seen] == [("GET", HOSTED + "simple/")]
+    assert [(s.method, s.path, s.status) for s in nexus.seen] == [
+        ("POST", HOSTED, 400), ("GET", HOSTED + "simple/", 200)]
+    assert held(registry) == {}
 
 
-def test_preflight_fails_fast(nexus, publish, credentials):
+def test_preflight_wrong_password_nexus_401(nexus, publish, registry):
+    run = publish("--preflight", "--repository-url", upload_url(nexus),
+                  password="wrong-" + secrets.token_hex(8))
+    assert run.code == 1
+    assert "A test upload to" in run.stderr and "was refused with 401 Unauthorized" in run.stderr
+    assert "NEXUS_USERNAME and NEXUS_PASSWORD" in run.stderr
+    assert preflight_posts(nexus) == [401]
+    assert held(registry) == {}
+
+
+def test_preflight_no_add_privilege_nexus_403(nexus, publish, registry, credentials):
+    nexus.nexus_auth(*credentials, can_add=False)  # reads allowed, uploads not
+    run = publish("--preflight", "--repository-url", upload_url(nexus))
+    assert run.code == 1
+    assert 'was refused with 403 Forbidden: user ci-uploader lacks the "add" privilege' in run.stderr
+    assert "nx-repository-view-pypi-pypi-hosted-add" in run.stderr
+    assert "wrong" not in run.stderr
+    assert preflight_posts(nexus) == [403, 401]  # the account's, then the made-up one's
+    assert held(registry) == {}
+
+
+def test_preflight_unknown_repository_nexus_404(nexus, publish, registry):
+    url = nexus.base_url + "/repository/pypi-hostd/"
+    run = publish("--preflight", "--repository-url", url)
+    assert run.code == 1
+    assert f"A test upload to {url} (built to be refused: nothing is stored) got 404 Not Found" in run.stderr
+    assert "*hosted* PyPI repository" in run.stderr
+    assert preflight_posts(nexus) == [404]
+    assert held(registry) == {}
+
+
+def test_preflight_group_url_nexus_404(nexus, publish, registry):
+    nexus.group("pypi-all")
+    url = nexus.base_url + "/repository/pypi-all/"
+    run = publish("--preflight", "--repository-url", url)
+    assert run.code == 1
+    assert "got 404 Not Found: no such repository, or it is a group or proxy repository" in run.stderr
+    assert preflight_posts(nexus) == [404]
+    assert held(registry) == {}
+
+
+def test_preflight_wrong_password_pypiserver_403(registry, publish):
+    """pypiserver lets anyone read: only the test upload can tell a wrong password."""
+    run = publish("--preflight", "--repository-url", registry.upload_url,
+                  password="wrong-" + secrets.token_hex(8))
+    assert run.code == 1
+    assert "403 Forbidden, which is how this repository answers a wrong password" in run.stderr
+    assert "the credentials are wrong" in run.stderr and "privilege" not in run.stderr
+    assert held(registry) == {}
+
+
+def test_preflight_right_account_pypiserver_400(registry, publish):
+    run = publish("--preflight", "--repository-url", registry.upload_url)
+    assert run.code == 0, run.output
+    assert "got 400 Bad Request (Bad filename: wheelwright preflight" in run.stdout
+    assert held(registry) == {}
+
+
+def test_preflight_fails_fast_before_sending_or_when_nothing_answers(nexus, publish):
     from registry import free_port
 
-    wrong = publish("--preflight", "--repository-url", upload_url(nexus), password="wrong-" + secrets.token_hex(8))
-    assert wrong.code == 1 and "401 Unauthorized" in wrong.stderr
     nowhere = publish("--preflight", *FAST, "--repository-url", f"http://127.0.0.1:{free_port()}{HOSTED}")
     assert nowhere.code == 1 and "could not connect" in nowhere.stderr
+    assert "Gave up after 3 attempt(s)" in nowhere.stderr
     no_password = publish("--preflight", "--repository-url", upload_url(nexus), password="")
     assert no_password.code == 2 and "NEXUS_PASSWORD is not set" in no_password.stderr
     no_slash = publish("--preflight", "--repository-url", upload_url(nexus).rstrip("/"))
     assert no_slash.code == 2 and "trailing slash" in no_slash.stderr
-    nexus.answer("GET", 404, nexus_page(404, "Repository not found"))
-    unknown = publish("--preflight", "--repository-url", upload_url(nexus))
-    assert unknown.code == 1 and "404 Not Found" in unknown.stderr
+    assert nexus.seen == []
+
+
+def test_preflight_reports_an_index_that_does_not_answer(nexus, publish, registry):
+    nexus.answer("GET", 404, nexus_page(404, "Not Found"), path="/simple/")
+    run = publish("--preflight", "--repository-url", upload_url(nexus))
+    assert run.code == 1
+    assert f"Reading {upload_url(nexus)}simple/ got 404 Not Found" in run.stderr
+    assert held(registry) == {}
+
+
+def test_preflight_retries_a_5xx(nexus, publish, registry):
+    nexus.answer("POST", 502, nginx_page(502, "Bad Gateway"), times=1)
+    run = publish("--preflight", *FAST, "--repository-url", upload_url(nexus))
+    assert run.code == 0, run.output
+    assert "Retry 1 in 0.05 s." in run.stdout
+    assert held(registry) == {}
+
+
+def test_preflight_that_a_server_accepts_is_an_error_naming_what_to_delete(nexus, publish):
+    nexus.answer("POST", 200)
+    run = publish("--preflight", "--repository-url", upload_url(nexus))
+    assert run.code == 1
+    assert "was accepted (200 OK), although it was built to be refused" in run.stderr
+    assert "packages/wheelwright-preflight/0/" in run.stderr
+
+
+# --- A conflict says which files inside the wheel differ -------------------------------------
+
+def test_a_conflict_names_the_model_file_that_differs(nexus, publish, dists, registry):
+    original, retrained = dists("A", model=b"weights-1"), dists("A", model=b"weights-2")
+    assert publish("--repository-url", upload_url(nexus), *RELEASE, str(original.wheel)).code == 0
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, str(retrained.wheel))
+    assert run.code == 1
+    assert ("Inside the wheel: tiny_model/model.joblib differs: the training is not reproducible "
+            "(pass random_state to every estimator and to the train/test split)") in run.stderr
+    assert "tiny_model/__init__.py" not in run.stderr
+    assert held(registry) == local(original.wheel)
+
+
+# --- One read of each file ----------------------------------------------------------------------
+#
+# A sitecustomize module, put on PYTHONPATH for publish and the child it starts, counts the
+# bytes read from the dists through Python's open() in every process and writes them out
+# at exit. Each wheel carries a 2 MB stored member, so that one read (plus the few kB of zip
+# directory and METADATA) is told apart from two.
+
+COUNT_READS = """
+import atexit, builtins, io, json, os
+watched = set(os.environ["WW_WATCH"].split(os.pathsep))
+counts = {}
+class Counted(io.FileIO):
+    def _count(self, n):
+        counts[self.name] = counts.get(self.name, 0) + (n or 0)
+    def readinto(self, b):
+        n = super().readinto(b); self._count(n); return n
+    def read(self, size=-1):
+        data = super().read(size); self._count(len(data or b"")); return data
+    def readall(self):
+        data = super().readall(); self._count(len(data)); return data
+original = builtins.open
+def counting_open(file, mode="r", buffering=-1, *args, **kwargs):
+    if isinstance(file, (str, os.PathLike)) and os.path.realpath(file) in watched and mode in ("rb", "br"):
+        raw = Counted(os.path.realpath(file), "r")
+        return raw if buffering == 0 else io.BufferedReader(raw)
+    return original(file, mode, buffering, *args, **kwargs)
+builtins.open = io.open = counting_open
+@atexit.register
+def write():
+    if counts:
+        with original(os.environ["WW_READS"], "a") as out:
+            out.write(json.dumps(counts) + "\\n")
+"""
+
+
+@pytest.fixture
+def count_reads(tmp_path):
+    """Run publish with its reads of ``paths`` counted; return {file name: bytes read}."""
+    folder = tmp_path / "count-reads"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(COUNT_READS)
+    results = tmp_path / "reads.jsonl"
+
+    def env(*paths: Path) -> dict[str, str]:
+        results.unlink(missing_ok=True)
+        return {"PYTHONPATH": str(folder), "WW_READS": str(results),
+                "WW_WATCH": os.pathsep.join(os.path.realpath(p) for p in paths)}
+
+    def counted() -> dict[str, int]:
+        total: dict[str, int] = {}
+        for line in results.read_text().splitlines() if results.exists() else []:
+            for name, count in json.loads(line).items():
+                total[Path(name).name] = total.get(Path(name).name, 0) + count
+        return total
+
+    return env, counted
+
+
+SLACK = 64 * 1024  # the zip directory and METADATA, read in 8 kB buffers
+
+
+def test_the_counter_sees_a_second_read(count_reads, dists, tmp_path):
+    built = dists("A", big_member=2_000_000)
+    env, counted = count_reads
+    script = f"import hashlib\nfor _ in range(2):\n    hashlib.file_digest(open({str(built.wheel)!r}, 'rb'), 'sha256')\n"
+    subprocess.run([sys.executable, "-c", script], env={**base_env(), **env(built.wheel)}, check=True)
+    assert counted() == {built.wheel.name: 2 * built.wheel.stat().st_size}
+
+
+def test_a_first_upload_reads_the_wheel_once(count_reads, nexus, publish, dists, registry):
+    built = dists("A", big_member=2_000_000)
+    env, counted = count_reads
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *built.files, env=env(built.wheel, built.sdist))
+    assert run.code == 0, run.output
+    size = built.wheel.stat().st_size
+    reads = counted()
+    assert size <= reads[built.wheel.name] <= size + SLACK
+    # an sdist: once decompressed to find PKG-INFO (its last member), once sent
+    assert reads[built.sdist.name] <= 2 * built.sdist.stat().st_size + SLACK
+    assert held(registry) == local(built.wheel, built.sdist)
+
+
+def test_a_rerun_reads_the_wheel_once_and_sends_nothing(count_reads, nexus, publish, dists, registry):
+    built = dists("A", big_member=2_000_000)
+    assert publish("--repository-url", upload_url(nexus), *RELEASE, str(built.wheel)).code == 0
+    env, counted = count_reads
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, str(built.wheel), env=env(built.wheel))
+    assert run.code == 0 and run.last_line.endswith("already present (identical)")
+    size = built.wheel.stat().st_size
+    assert size <= counted()[built.wheel.name] <= size + SLACK
+    assert nexus.uploads() == [built.wheel.name]
+
+
+def test_a_5xx_after_the_store_is_settled_without_reading_again(count_reads, nexus, publish, dists, registry):
+    built = dists("A", big_member=2_000_000)
+    nexus.forward_then("POST", 504, nginx_page(504, "Gateway Timeout"), times=1)
+    env, counted = count_reads
+    run = publish("--repository-url", upload_url(nexus), *RELEASE, *FAST, str(built.wheel), env=env(built.wheel))
+    assert run.code == 0, run.output
+    assert run.last_line == f"published: {built.wheel.name} uploaded"
+    size = built.wheel.stat().st_size
+    assert size <= counted()[built.wheel.name] <= size + SLACK
+    assert held(registry) == local(built.wheel)
 
 
 # --- In GitHub Actions --------------------------------------------------------------------------
@@ -634,7 +983,7 @@ def test_in_actions_it_masks_first_and_writes_outputs(nexus, publish, dists, tmp
     built = dists("A")
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out"),
                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
-    ok = publish("--repository-url", upload_url(nexus), *built.files, env=actions)
+    ok = publish("--repository-url", upload_url(nexus), *RELEASE, *built.files, env=actions)
     assert ok.code == 0, ok.output
     assert ok.stdout.splitlines()[0] == f"::add-mask::{credentials[1]}"
     outputs = read_outputs(tmp_path / "out")
@@ -646,7 +995,7 @@ def test_in_actions_it_masks_first_and_writes_outputs(nexus, publish, dists, tmp
 
     (tmp_path / "out").unlink()
     changed = dists("B")
-    failed = publish("--repository-url", upload_url(nexus), *changed.files, env=actions)
+    failed = publish("--repository-url", upload_url(nexus), *RELEASE, *changed.files, env=actions)
     assert failed.code == 1
     assert "::error title=wheelwright publish::tiny-model 1.0.0 is already published" in failed.stdout
     outputs = read_outputs(tmp_path / "out")
@@ -663,13 +1012,18 @@ BIG = int(os.environ.get("WHEELWRIGHT_BIG_WHEEL_MB", "256")) * 1_000_000
 @pytest.mark.slow
 def test_a_big_wheel_is_uploaded_and_compared_in_bounded_memory(publish, dists, registry):
     built = dists("big", big_member=BIG)
-    first = publish("--repository-url", registry.upload_url, str(built.wheel))
+    first = publish("--repository-url", registry.upload_url, *RELEASE, str(built.wheel))
     assert first.code == 0, first.output
     assert held(registry) == local(built.wheel)
-    # The re-run downloads the stored copy and hashes it: that must stream too.
-    again = publish("--repository-url", registry.upload_url, str(built.wheel))
+    # The re-run hashes the local file: that streams too.
+    again = publish("--repository-url", registry.upload_url, *RELEASE, str(built.wheel))
     assert again.code == 0 and again.last_line.endswith("already present (identical)")
-    for run in (first, again):
+    # Other content under the same name: the stored copy is downloaded, hashed as it
+    # arrives, and its zip directory (from its last bytes) compared with this one's.
+    other = dists("other", big_member=BIG)
+    conflict = publish("--repository-url", registry.upload_url, *RELEASE, str(other.wheel))
+    assert conflict.code == 1 and "Inside the wheel: tiny_model/__init__.py differs." in conflict.stderr
+    for run in (first, again, conflict):
         assert run.peak_rss_kb < 150 * 1024, f"peak RSS {run.peak_rss_kb / 1024:.0f} MB"
 
 
@@ -683,10 +1037,18 @@ def devpi_password() -> str:
     return "pw-" + secrets.token_urlsafe(18)
 
 
+DEVPI_READER = "ci-reader"
+
+
 @pytest.fixture(scope="module")
-def devpi(tmp_path_factory, devpi_password) -> Iterator[devpi_registry.Devpi]:
-    with devpi_registry.serve(tmp_path_factory.mktemp("devpi"), user=DEVPI_USER,
-                              password=devpi_password) as server:
+def devpi_reader_password() -> str:
+    return "pw-" + secrets.token_urlsafe(18)
+
+
+@pytest.fixture(scope="module")
+def devpi(tmp_path_factory, devpi_password, devpi_reader_password) -> Iterator[devpi_registry.Devpi]:
+    with devpi_registry.serve(tmp_path_factory.mktemp("devpi"), user=DEVPI_USER, password=devpi_password,
+                              others=[(DEVPI_READER, devpi_reader_password)]) as server:
         yield server
 
 
@@ -708,21 +1070,22 @@ def devpi_held(devpi: devpi_registry.Devpi, project: str) -> dict[str, str]:
     return found
 
 
-def devpi_args(devpi, *rest: str) -> list[str]:
-    return ["--repository-url", devpi.upload_url, "--index-url", devpi.index_url, *FAST, *rest]
+def devpi_args(devpi, project: str, *rest: str) -> list[str]:
+    return ["--repository-url", devpi.upload_url, "--index-url", devpi.index_url, *FAST,
+            "--name", project, "--version", VERSION, *rest]
 
 
 @pytest.mark.slow
 def test_devpi_first_upload_then_identical_rerun_then_other_content(devpi, devpi_publish, dists):
     project = "devpi-main"
     original, changed = dists("A", name=project), dists("B", name=project)
-    first = devpi_publish(*devpi_args(devpi, *original.files))
+    first = devpi_publish(*devpi_args(devpi, project, *original.files))
     assert first.code == 0, first.output
     assert first.last_line == f"published: {original.wheel.name} uploaded; {original.sdist.name} uploaded"
-    again = devpi_publish(*devpi_args(devpi, *original.files))
+    again = devpi_publish(*devpi_args(devpi, project, *original.files))
     assert again.code == 0, again.output
     assert again.last_line.count("already present (identical)") == 2
-    other = devpi_publish(*devpi_args(devpi, *changed.files))
+    other = devpi_publish(*devpi_args(devpi, project, *changed.files))
     assert other.code == 1
     assert "already published with other content" in other.stderr and "bump the version" in other.stderr
     assert devpi_held(devpi, project) == local(original.wheel, original.sdist)
@@ -733,13 +1096,13 @@ def test_devpi_first_upload_then_identical_rerun_then_other_content(devpi, devpi
 def test_devpi_own_answers_to_a_reupload(same_content, devpi, devpi_publish, dists, tmp_path):
     project = f"devpi-reupload-{'same' if same_content else 'other'}"
     stored = dists("A", name=project)
-    assert devpi_publish(*devpi_args(devpi, str(stored.wheel))).code == 0
+    assert devpi_publish(*devpi_args(devpi, project, str(stored.wheel))).code == 0
     candidate = stored if same_content else dists("B", name=project)
     with NexusProxy(devpi.base_url, tmp_path / "proxy.log") as proxy:
         proxy.answer("GET", 404, path="/+simple/", times=1)  # the lookup misses: the POST reaches devpi
         run = devpi_publish("--repository-url", proxy.base_url + f"/{devpi.user}/{devpi.index}/",
                             "--index-url", proxy.base_url + f"/{devpi.user}/{devpi.index}/+simple/",
-                            *FAST, str(candidate.wheel))
+                            *FAST, "--name", project, "--version", VERSION, str(candidate.wheel))
         statuses = [s.status for s in proxy.seen if s.method == "POST"]
     if same_content:
         assert statuses == [200]  # devpi accepts an identical re-upload
@@ -754,8 +1117,460 @@ def test_devpi_own_answers_to_a_reupload(same_content, devpi, devpi_publish, dis
 @pytest.mark.slow
 def test_devpi_wrong_password(devpi, devpi_publish, dists):
     project = "devpi-wrong-password"
-    run = devpi_publish(*devpi_args(devpi, *dists("A", name=project).files),
+    run = devpi_publish(*devpi_args(devpi, project, *dists("A", name=project).files),
                         password="wrong-" + secrets.token_hex(8))
     assert run.code == 1
     assert "401 Unauthorized" in run.stderr and "NEXUS_USERNAME and NEXUS_PASSWORD" in run.stderr
     assert devpi_held(devpi, project) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, code, expected", [
+    ("right-account", 0, "got 400 filename 'wheelwright preflight, refused by design.txt' "
+                         "does not contain version '0', so nothing was stored"),
+    ("wrong-password", 1, "was refused with 401 Unauthorized"),
+    ("no-permission", 1, 'was refused with 403 Forbidden: user ci-reader lacks the "add" privilege'),
+    ("unknown-index", 1, "got 404 Not Found"),
+])
+def test_devpi_preflight(case, code, expected, devpi, devpi_publish, devpi_reader_password):
+    url, account = devpi.upload_url, {}
+    if case == "wrong-password":
+        account = {"password": "wrong-" + secrets.token_hex(8)}
+    elif case == "no-permission":  # a known account, not allowed to upload to this index
+        account = {"username": DEVPI_READER, "password": devpi_reader_password}
+    elif case == "unknown-index":
+        url = f"{devpi.base_url}/{devpi.user}/nope/"
+    run = devpi_publish("--preflight", "--repository-url", url, "--index-url", url + "+simple/", *FAST,
+                        **account)
+    assert run.code == code, run.output
+    assert expected in run.output
+    assert devpi_held(devpi, "wheelwright-preflight") == {}
+
+
+# --- In-process: publish's pure logic ---------------------------------------------------------
+#
+# The subprocess tests above prove exit codes, messages and that nothing leaks; these call
+# the functions themselves, with a fake clock and sleep, so every rule is pinned exactly.
+
+import publish as pub  # noqa: E402  (scripts/ is on sys.path: conftest)
+from nexus_proxy import parse_form  # noqa: E402
+
+
+class FakeTime:
+    """A clock that only moves when slept on, or when an attempt says it took time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def failing(clock: FakeTime, *, times: int = 10**9, takes: float = 0.0, result: str = "ok",
+            kind: type[pub.PublishError] = pub.Transient):
+    calls: list[float] = []
+
+    def attempt() -> str:
+        calls.append(clock.now)
+        clock.now += takes
+        if len(calls) <= times:
+            raise kind("Uploading x got 503 Service Unavailable.", "Ask the admins.", status=503, label="HTTP 503")
+        return result
+
+    return attempt, calls
+
+
+def test_retries_back_off_doubling_then_give_up_saying_how_long():
+    clock = FakeTime()
+    attempt, calls = failing(clock)
+    said: list[tuple[float, int]] = []
+    policy = pub.RetryPolicy(retries=3, backoff=2.0, max_time=300)
+    with pytest.raises(pub.PublishError) as caught:
+        pub.with_retries(policy, attempt, lambda exc, delay, n: said.append((delay, n)),
+                         sleep=clock.sleep, clock=clock)
+    assert clock.sleeps == [2.0, 4.0, 8.0] and said == [(2.0, 1), (4.0, 2), (8.0, 3)]
+    assert len(calls) == 4
+    failure = caught.value
+    assert not isinstance(failure, pub.Transient)
+    assert failure.message == "Gave up after 4 attempt(s) in 14.0 s. Uploading x got 503 Service Unavailable."
+    assert (failure.hint, failure.status, failure.label) == ("Ask the admins.", 503, "HTTP 503")
+
+
+def test_no_retry_starts_a_wait_that_would_end_past_max_time():
+    clock = FakeTime()
+    attempt, calls = failing(clock, takes=3.0)
+    with pytest.raises(pub.PublishError, match=r"^Gave up after 2 attempt\(s\) in 8.0 s"):
+        pub.with_retries(pub.RetryPolicy(retries=50, backoff=2.0, max_time=10.0), attempt,
+                         sleep=clock.sleep, clock=clock)
+    assert calls == [0.0, 5.0] and clock.sleeps == [2.0]  # a 4 s wait from t=8 would end at 12
+
+
+def test_retries_return_what_the_attempt_returns_once_it_succeeds():
+    clock = FakeTime()
+    attempt, calls = failing(clock, times=2)
+    assert pub.with_retries(pub.RetryPolicy(backoff=0.5), attempt, sleep=clock.sleep, clock=clock) == "ok"
+    assert clock.sleeps == [0.5, 1.0] and len(calls) == 3
+
+
+def test_an_error_that_is_not_transient_is_not_retried():
+    clock = FakeTime()
+    attempt, calls = failing(clock, kind=pub.PublishError)
+    with pytest.raises(pub.PublishError, match="^Uploading x"):
+        pub.with_retries(pub.RetryPolicy(), attempt, sleep=clock.sleep, clock=clock)
+    assert len(calls) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://nexus.example.com/repository/pypi-hosted/", None),
+    ("http://127.0.0.1:8081/repository/pypi-hosted/", None),
+    ("http://localhost/repository/pypi-hosted/", None),
+    ("https://ci:pw@nexus.example.com/repository/pypi-hosted/", "holds a username or password"),
+    ("https://nexus.example.com/repository/pypi-hosted", "lacks its trailing slash"),
+    ("https://nexus.example.com/repository/pypi-hosted/ ", "starts or ends with white space"),
+    ("https://nexus.example.com/repository/pypi-hosted/\n", "starts or ends with white space"),
+    ("http://nexus.example.com/repository/pypi-hosted/", "plain http to another machine"),
+    ("ftp://nexus.example.com/repository/pypi-hosted/", "is not an http(s) URL"),
+    ("https:///repository/pypi-hosted/", "is not an http(s) URL"),
+    ("https://nexus.example.com/repository/pypi-hosted/?x=1", "is not an http(s) URL"),
+    ("https://nexus.example.com/repository/pypi-hosted/#top", "is not an http(s) URL"),
+])
+def test_url_checks(url, expected):
+    if expected is None:
+        assert pub.check_url(url) == url
+    else:
+        with pytest.raises(pub.UsageError, match=re.escape(expected)):
+            pub.check_url(url, "--index-url")
+
+
+@pytest.mark.parametrize("status, reason, body, transient, expected", [
+    (401, "Unauthorized", "", False, "was refused with 401 Unauthorized: the credentials are wrong"),
+    (403, "Forbidden", "", False, 'user ci lacks the "add" privilege'),
+    (404, "Not Found", "Repository not found", False, "got 404 Not Found: no such repository"),
+    (503, "Service Unavailable", "", True, "503 Service Unavailable: the repository is offline"),
+    (502, "Bad Gateway", "<h1>502 Bad Gateway</h1>", True, "got 502 Bad Gateway: Nexus, or a proxy"),
+    (500, "", "", True, "got 500: Nexus, or a proxy in front of it, failed"),
+    (400, "Bad Request", "<html><p>Invalid metadata</p></html>", False,
+     "was refused with 400 Bad Request: Invalid metadata"),
+    (422, "Unprocessable Entity", "", False, "was refused with 422 Unprocessable Entity: Unprocessable Entity"),
+])
+def test_http_status_to_message(status, reason, body, transient, expected):
+    failure = pub.http_error(status, reason, body, "Uploading x.whl to URL", username="ci",
+                             repository="pypi-hosted", privilege="add")
+    assert failure.message.startswith("Uploading x.whl to URL ")
+    assert expected in failure.message
+    assert isinstance(failure, pub.Transient) is transient
+    assert failure.status == status and failure.label == f"HTTP {status}"
+    assert failure.hint
+    if status == 403:
+        assert "nx-repository-view-pypi-pypi-hosted-add" in failure.hint
+
+
+@pytest.mark.parametrize("kind, expected, transient", [
+    ("connection", "could not connect to nexus:8443: [Errno 111] Connection refused.", True),
+    ("timeout", "got no answer within 60 s.", True),
+    ("tls", "failed to set up TLS with nexus:8443", False),
+])
+def test_no_answer_to_message(kind, expected, transient):
+    failure = pub.network_error(kind, "Uploading x", "https://nexus:8443/r/", "[Errno 111] Connection refused.", 60.0)
+    assert expected in failure.message
+    assert isinstance(failure, pub.Transient) is transient
+
+
+@pytest.mark.parametrize("status, reason, body, duplicate", [
+    (400, "Repository does not allow updating assets: pypi-hosted", "", True),
+    (400, "Bad Request", "pypi-hosted/packages/x/1.0/x-1.0.tar.gz cannot be updated", True),
+    (400, "Bad Request", "Package 'x-1.0.tar.gz' already exists!", True),
+    (409, "Conflict", "", True),
+    (400, "Bad Request", "Invalid metadata", False),
+    (403, "Forbidden", "cannot be updated", False),
+    (200, "OK", "already exists", False),
+])
+def test_duplicate_answers(status, reason, body, duplicate):
+    assert pub.is_duplicate(status, reason, body) is duplicate
+
+
+@pytest.mark.parametrize("results, line", [
+    ({"a.whl": pub.UPLOADED, "a.tar.gz": pub.PRESENT},
+     "published: a.whl uploaded; a.tar.gz already present (identical)"),
+    ({"a.whl": pub.WOULD_UPLOAD, "a.tar.gz": pub.PRESENT},
+     "dry run, nothing uploaded: a.whl would upload (dry run); a.tar.gz already present (identical)"),
+    ({"a.whl": pub.UPLOADED, "a.tar.gz": "failed (HTTP 413)"},
+     "NOT published: a.whl uploaded; a.tar.gz failed (HTTP 413)"),
+    ({"a.whl": "failed (HTTP 401)", "a.tar.gz": pub.NOT_ATTEMPTED},
+     "NOT published: a.whl failed (HTTP 401); a.tar.gz not attempted"),
+])
+def test_final_line(results, line):
+    assert pub.final_line(results) == line
+
+
+@pytest.mark.parametrize("name, version, expected", [
+    ("Tumor_Classifier", "1.2", ("tumor-classifier", "1.2")),
+    ("tumor-classifier", "v1.2.0rc1", ("tumor-classifier", "1.2.0rc1")),
+    ("tumor-classifier", "1.2.0+abc", "is a local version"),
+    ("tumor-classifier", "", "is not a valid version"),
+    ("-tumor", "1.0", "is not a valid distribution name"),
+    ("tumor classifier", "1.0", "is not a valid distribution name"),
+])
+def test_the_release_is_normalised_or_refused(name, version, expected):
+    if isinstance(expected, tuple):
+        assert pub.check_release(name, version) == expected
+    else:
+        with pytest.raises(pub.UsageError, match=expected):
+            pub.check_release(name, version)
+
+
+def touch(folder: Path, *names: str) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(b"x")
+    return sorted(folder.iterdir())
+
+
+@pytest.mark.parametrize("names, refused", [
+    (["tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.0.tar.gz"], None),
+    (["tiny_model-1.0.0-py3-none-any.whl"], None),
+    (["Tiny.Model-1.0-py3-none-any.whl"], None),  # the same release, spelled otherwise
+    (["tiny_model-1.0.0-py3-none-any.whl", "evil-1.0-py3-none-any.whl"], "evil-1.0-py3-none-any.whl (a file of evil)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.1.tar.gz"], "tiny_model-1.0.1.tar.gz (version 1.0.1)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.0-cp311-cp311-linux_x86_64.whl"],
+     "tiny_model-1.0.0-py3-none-any.whl (one of 2 wheels of tiny-model 1.0.0: publish takes exactly one)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.0.tar.gz", "tiny-model-1.0.0.tar.gz"],
+     "tiny_model-1.0.0.tar.gz (one of 2 sdists of tiny-model 1.0.0: publish takes at most one)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", "weights.tar.gz"], "weights.tar.gz (not a standard wheel or sdist file name)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.0.zip"], "tiny_model-1.0.0.zip (not a wheel or an sdist)"),
+    (["tiny_model-1.0.0-py3-none-any.whl", ".gitignore"], ".gitignore (not a wheel or an sdist)"),
+    (["tiny_model-1.0.0.tar.gz"], "no wheel of tiny-model 1.0.0"),
+    ([], "no wheel of tiny-model 1.0.0"),
+])
+def test_only_the_release_named_is_selected(names, refused, tmp_path):
+    paths = touch(tmp_path / "dist", *names)
+    if refused is None:
+        selected = pub.select_dists(paths, "tiny-model", "1.0.0", "dist/ holds")
+        assert [kind for _, kind in selected] == ["wheel"] + ["sdist"] * (len(names) - 1)
+        assert selected[0][0].name.endswith(".whl")
+    else:
+        with pytest.raises(pub.UsageError) as caught:
+            pub.select_dists(paths, "tiny-model", "1.0.0", "dist/ holds")
+        assert refused in caught.value.message
+        assert caught.value.message.startswith(("Refusing to publish: dist/ holds what is not tiny-model 1.0.0's",
+                                                "dist/ holds no wheel"))
+
+
+def test_a_folder_and_a_link_in_the_build_folder_are_refused(tmp_path):
+    paths = touch(tmp_path / "dist", "tiny_model-1.0.0-py3-none-any.whl")
+    (tmp_path / "dist" / "sub").mkdir()
+    (tmp_path / "dist" / "tiny_model-1.0.0.tar.gz").symlink_to("/etc/hostname")
+    with pytest.raises(pub.UsageError) as caught:
+        pub.select_dists(sorted((tmp_path / "dist").iterdir()), "tiny-model", "1.0.0", "dist/ holds")
+    assert "sub (a folder); tiny_model-1.0.0.tar.gz (a symbolic link)" in caught.value.message
+    assert paths
+
+
+MEMBERS = {"tiny_model/__init__.py": (20, 1), "tiny_model/model.joblib": (900, 2),
+           "tiny_model/manifest.json": (300, 3), "tiny_model-1.0.dist-info/METADATA": (200, 4),
+           "tiny_model-1.0.dist-info/RECORD": (400, 5)}
+
+
+def changed(**new: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    names = {"init": "tiny_model/__init__.py", "model": "tiny_model/model.joblib",
+             "manifest": "tiny_model/manifest.json", "metadata": "tiny_model-1.0.dist-info/METADATA",
+             "record": "tiny_model-1.0.dist-info/RECORD"}
+    return {**MEMBERS, **{names[k]: v for k, v in new.items()}}
+
+
+@pytest.mark.parametrize("local, said", [
+    (changed(model=(900, 9), manifest=(300, 9), record=(400, 9)),
+     " Inside the wheel: tiny_model/model.joblib differs: the training is not reproducible (pass "
+     "random_state to every estimator and to the train/test split); tiny_model/manifest.json differs."),
+    (changed(manifest=(301, 9), record=(400, 9)),
+     " Inside the wheel: only the manifest differs (tiny_model/manifest.json): the model is the same, "
+     "what the manifest records beside it (library versions, data fingerprint, metrics) is not."),
+    (changed(metadata=(210, 9), record=(400, 9)),
+     " Inside the wheel: only the package metadata differs (tiny_model-1.0.dist-info/METADATA): its "
+     "description, dependencies or model card changed."),
+    (changed(init=(21, 9), record=(400, 9)), " Inside the wheel: tiny_model/__init__.py differs."),
+    ({**changed(record=(400, 9)), "tiny_model/extra.py": (5, 5)},
+     " Inside the wheel: tiny_model-1.0.dist-info/RECORD differs; only this one has tiny_model/extra.py."),
+    ({k: v for k, v in MEMBERS.items() if k != "tiny_model/manifest.json"},
+     " Inside the wheel: only the stored wheel has tiny_model/manifest.json."),
+    (dict(MEMBERS), "Every file inside the two wheels is the same (name, size, CRC): only the archives "
+                    "differ (timestamps, order or compression), so the build is not byte-for-byte reproducible."),
+], ids=["model", "manifest", "metadata", "code", "added", "removed", "same-members"])
+def test_which_files_inside_the_wheel_differ(local, said):
+    assert pub.wheel_difference(MEMBERS, local) == said
+
+
+def test_a_wheels_members_are_read_from_its_last_bytes_alone(tmp_path):
+    wheel = make_dists(tmp_path, "A", model=b"w" * 10_000).wheel
+    data = wheel.read_bytes()
+    expected = pub.zip_members(wheel)
+    assert "tiny_model/model.joblib" in expected
+    assert pub.zip_members(pub._Tail(data[-600:], len(data))) == expected
+    with pytest.raises((OSError, zipfile.BadZipFile)):  # a tail too short for the directory: no guess
+        pub.zip_members(pub._Tail(data[-40:], len(data)))
+
+
+def test_the_upload_body_sends_the_file_once_with_its_sha256_after_it(tmp_path):
+    path = tmp_path / "tiny_model-1.0.0-py3-none-any.whl"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 5))
+    seen: list[int] = []
+    body = pub.UploadBody([("name", "tiny-model"), ("version", "1.0.0"), ("description", "Ünïcode ✓")],
+                          path, path.name, path.stat().st_size, seen.append)
+    assert body.sha256 is None
+    sent = b"".join(body)
+    assert len(sent) == len(body)  # Content-Length, known before the first byte
+    fields, files = parse_form(sent, body.content_type)
+    assert files == {"content": (path.name, path.read_bytes())}
+    assert fields == {"name": "tiny-model", "version": "1.0.0", "description": "Ünïcode ✓",
+                      "sha256_digest": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert sent.index(b'name="sha256_digest"') > sent.index(b'name="content"')
+    assert body.sha256 == fields["sha256_digest"]
+    assert seen[-1] == path.stat().st_size
+
+
+def test_the_upload_body_refuses_a_file_that_changed(tmp_path):
+    path = tmp_path / "x.whl"
+    path.write_bytes(b"x" * 100)
+    body = pub.UploadBody([], path, path.name, 90, lambda _: None)
+    with pytest.raises(pub.FileChanged, match="its size is now 100 bytes, not 90"):
+        b"".join(body)
+
+
+def test_the_preflight_body_is_refused_for_its_content_by_every_server():
+    content_type, body = pub.preflight_body()
+    fields, files = parse_form(body, content_type)
+    filename, content = files["content"]
+    assert fields[":action"] == "file_upload" and fields["name"] == "wheelwright-preflight"
+    assert fields["md5_digest"] != hashlib.md5(content).hexdigest()  # Nexus: "Digests do not match"
+    assert not re.fullmatch(r"[a-z0-9_.!+-]+", filename, re.I)     # pypiserver: "Bad filename"
+    assert fields["version"] not in filename                         # devpi: "does not contain version"
+
+
+class FakeRepository:
+    """What publish_file asks of a repository, scripted: lookups in turn, uploads in turn."""
+
+    def __init__(self, lookups: list[str | None], uploads: list[object]) -> None:
+        self.lookups, self.uploads = lookups, uploads
+        self.sent = 0
+        self.policy = pub.RetryPolicy(retries=2, backoff=0.0)
+        self.index = pub.Index("http://127.0.0.1:1/simple/")
+
+    def lookup(self, dist):
+        stored = self.lookups.pop(0)
+        return None if stored is None else pub.Link(dist.filename, "http://x/" + dist.filename, {"sha256": stored})
+
+    def compare(self, dist, link):
+        local = dist.sha256 or "local"
+        dist.sha256 = local
+        return link.hashes["sha256"] == local, link.hashes["sha256"], ""
+
+    def upload(self, dist):
+        self.sent += 1
+        outcome = self.uploads.pop(0)
+        dist.sha256 = "local"  # the upload's own pass hashed it
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def run_file(repository: FakeRepository, **kwargs: object) -> str:
+    dist = pub.Dist(Path("tiny_model-1.0.0-py3-none-any.whl"), "wheel", "tiny-model", "1.0.0", 10)
+    return pub.publish_file(repository, dist, sleep=lambda _: None, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lookups, uploads, outcome, sent", [
+    ([None], [True], pub.UPLOADED, 1),                       # not there: uploaded
+    (["local"], [], pub.PRESENT, 0),                         # there, identical: nothing sent
+    ([None, "local"], [False], pub.PRESENT, 1),              # duplicate answer, identical: was there
+    ([None, "local"], [pub.Transient("504", status=504)], pub.UPLOADED, 1),  # 5xx after the store
+    ([None, None, "local"], [pub.Transient("504"), pub.Transient("502")], pub.UPLOADED, 2),
+    ([None], [], pub.WOULD_UPLOAD, 0),                       # dry run
+])
+def test_publish_file_settles_by_hash(lookups, uploads, outcome, sent):
+    repository = FakeRepository(lookups, uploads)
+    assert run_file(repository, dry_run=not uploads and outcome == pub.WOULD_UPLOAD) == outcome
+    assert repository.sent == sent
+
+
+@pytest.mark.parametrize("lookups, uploads, expected", [
+    (["other"], [], "is already published with other content: the repository's "
+                    "tiny_model-1.0.0-py3-none-any.whl has sha256 other, this one local."),
+    ([None, "other"], [False], "is already published with other content"),  # duplicate, different
+    ([None, None], [False], "says tiny_model-1.0.0-py3-none-any.whl is already there, but its index page"),
+])
+def test_publish_file_refuses_other_content_and_an_unlisted_duplicate(lookups, uploads, expected):
+    posts = len(uploads)
+    repository = FakeRepository(lookups, uploads)
+    with pytest.raises(pub.PublishError, match=re.escape(expected)):
+        run_file(repository)
+    assert repository.sent == posts
+
+
+def fake_child(monkeypatch, answer: dict | None, code: int = 0, stderr: str = "") -> list[dict]:
+    """Replace the upload child by ``answer``; return the requests it was given."""
+    requests_made: list[dict] = []
+
+    def run(env, request, on_progress):
+        requests_made.append({"env": env, **request})
+        on_progress(int(request["size"]))
+        return answer, code, stderr
+
+    monkeypatch.setattr(pub, "_run_child", run)
+    return requests_made
+
+
+def a_repository() -> pub.Repository:
+    return pub.Repository("https://nexus.example.com/repository/pypi-hosted/",
+                          "https://nexus.example.com/repository/pypi-hosted/simple/",
+                          pub.Credentials("ci", "s3cret"), pub.RetryPolicy())
+
+
+def a_dist(tmp_path: Path, sha256: str | None = None) -> pub.Dist:
+    path = tmp_path / "tiny_model-1.0.0-py3-none-any.whl"
+    path.write_bytes(b"x" * 10)
+    return pub.Dist(path, "wheel", "tiny-model", "1.0.0", 10, [("name", "tiny-model")], sha256)
+
+
+@pytest.mark.parametrize("answer, outcome", [
+    ({"status": 200, "reason": "OK", "body": "", "location": "", "sha256": "abc"}, True),
+    ({"status": 400, "reason": "Repository does not allow updating assets: pypi-hosted", "body": "",
+      "location": "", "sha256": "abc"}, False),
+    ({"status": 409, "reason": "Conflict", "body": "", "location": ""}, False),
+    ({"status": 413, "reason": "Request Entity Too Large", "body": "", "location": ""},
+     "refused with 413 Payload Too Large"),
+    ({"status": 301, "reason": "Moved", "body": "", "location": "https://elsewhere/"}, "was redirected to https://elsewhere/"),
+    ({"status": 502, "reason": "Bad Gateway", "body": "", "location": "", "sha256": "abc"}, pub.Transient),
+    ({"error": "timeout", "detail": "Read timed out.", "sha256": "abc"}, pub.Transient),
+    ({"error": "tls", "detail": "CERTIFICATE_VERIFY_FAILED."}, "failed to set up TLS"),
+    ({"error": "changed", "detail": "it grew past 10 bytes while being sent"}, "changed while it was being published"),
+    (None, "ended without an answer (exit code 1): Traceback | ... | KeyError"),
+])
+def test_what_the_upload_child_answers_means(answer, outcome, monkeypatch, tmp_path):
+    made = fake_child(monkeypatch, answer, code=0 if answer else 1, stderr="Traceback\n  ...\nKeyError")
+    dist = a_dist(tmp_path)
+    repository = a_repository()
+    if isinstance(outcome, bool):
+        assert repository.upload(dist) is outcome
+    elif isinstance(outcome, type):
+        with pytest.raises(outcome):
+            repository.upload(dist)
+    else:
+        with pytest.raises(pub.PublishError, match=re.escape(outcome)):
+            repository.upload(dist)
+    if answer and "sha256" in answer:  # learnt from the upload's own pass, kept for settling
+        assert dist.sha256 == "abc"
+    env = made[0]["env"]
+    assert (env["TWINE_USERNAME"], env["TWINE_PASSWORD"]) == ("ci", "s3cret")
+    assert not [name for name in env if name.startswith(SECRET_PREFIXES) and not name.startswith("TWINE_")]
+    assert "s3cret" not in json.dumps({k: v for k, v in made[0].items() if k != "env"})
+
+
+def test_a_file_that_changed_between_two_attempts_is_refused(monkeypatch, tmp_path):
+    fake_child(monkeypatch, {"status": 200, "reason": "OK", "body": "", "location": "", "sha256": "bbb"})
+    with pytest.raises(pub.PublishError, match="read with sha256 aaa, then sent with bbb"):
+        a_repository().upload(a_dist(tmp_path, sha256="aaa"))

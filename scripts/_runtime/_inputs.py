@@ -5,9 +5,10 @@ estimator was fitted on an array or a DataFrame, and whether it accepts missing 
 :class:`Inputs` checks ``X`` against that, by feature name, and returns
 
 - for an ``"array"`` model: a C-contiguous float64 array, columns in feature order;
-- for a ``"dataframe"`` model: a pandas DataFrame with the feature columns in order (the
-  caller's own DataFrame when it already is one, else one built with float64 number
-  columns and object string columns).
+- for a ``"dataframe"`` model: a pandas DataFrame with the feature columns in order: the
+  caller's own DataFrame when its columns are already fit to pass on, else one built
+  with float64 number columns and string columns of Python strings, NaN where missing
+  (the NaN SimpleImputer and OneHotEncoder take as missing, never None).
 
 Every refusal is a :class:`ValueError` naming the row and the column. Rows count from 0,
 as Python indexes them; a DataFrame's index label is given too when it is not 0, 1, ....

@@ -1,29 +1,31 @@
-"""What every stage script shares: the project's configuration, errors, CI plumbing.
+"""What every stage script shares: errors, children, the run lock, CI plumbing.
 
 Libraries raise :class:`PipelineError`; only a stage's ``main()`` prints it, through
 :func:`fail`, which also writes a GitHub Actions ``::error::`` annotation when running
 there. Nothing in this module prints except :func:`fail`, :func:`notice` and the
-``group`` context manager.
+``group`` context manager. A model project's configuration is ``_project``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
+import signal
 import subprocess
 import sys
-import json
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 1024 * 1024
-
-#: Where a model project describes itself to the pipeline.
-CONFIG_TABLE = "tool.wheelwright"
+#: The earliest time a zip file (a wheel) can hold: 1980-01-01.
+ZIP_EPOCH = 315532800
+#: How long a child gets to stop after SIGTERM before it is killed.
+GRACE = 5.0
+#: The Pythons wheelwright runs on and verifies models with, oldest first.
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 
 
 class PipelineError(Exception):
@@ -38,109 +40,23 @@ class PipelineError(Exception):
         return f"{self.message} {self.hint}".strip()
 
 
-@dataclass(frozen=True)
-class Project:
-    """A model project, as its ``[tool.wheelwright]`` table describes it.
+class Interrupted(PipelineError):
+    """The run was stopped by a signal (Ctrl-C, SIGTERM); every child was stopped too."""
 
-    Paths are absolute; ``version`` is the declared one (a ``--version`` flag overrides it).
-    """
-
-    root: Path
-    name: str
-    package: str
-    version: str
-    train: Path
-    model: Path
-    manifest: Path
-    holdout: Path
-    metric: str
-    min_score: float
-
-    @property
-    def dist(self) -> Path:
-        return self.root / "dist"
+    def __init__(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        super().__init__(f"Stopped by {name}{' (Ctrl-C)' if signum == signal.SIGINT else ''}.",
+                         "Nothing was left running; run again to start over.")
+        self.signum = signum
 
 
-def load_project(project_dir: str | os.PathLike[str]) -> Project:
-    """Read ``project_dir/pyproject.toml``; raise :class:`PipelineError` when unusable."""
-    root = Path(project_dir).resolve()
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        raise PipelineError(
-            f"{pyproject} not found: {root} is not a model project.",
-            "Pass --project-dir pointing at the folder that holds the model's pyproject.toml.",
-        )
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PipelineError(f"{pyproject} is not valid TOML: {exc}.") from None
-    table = data.get("tool", {}).get("wheelwright")
-    if not isinstance(table, dict):
-        raise PipelineError(
-            f"{pyproject} has no [{CONFIG_TABLE}] table.",
-            "Add one: see 'The model project' in the README for its keys.",
-        )
-    name = data.get("project", {}).get("name")
-    if not name:
-        raise PipelineError(f"{pyproject} has no [project] name.")
+def on_signals() -> None:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted`, so that cleanups run."""
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
 
-    def need(key: str) -> object:
-        if key not in table:
-            raise PipelineError(
-                f"[{CONFIG_TABLE}] in {pyproject} lacks '{key}'.",
-                "See 'The model project' in the README for the keys it needs.",
-            )
-        return table[key]
-
-    try:
-        min_score = float(need("min-score"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise PipelineError(f"[{CONFIG_TABLE}] min-score in {pyproject} is not a number.") from None
-    return Project(
-        root=root,
-        name=str(name),
-        package=str(need("package")),
-        version=str(need("version")),
-        train=root / str(need("train")),
-        model=root / str(need("model")),
-        manifest=root / str(need("manifest")),
-        holdout=root / str(need("holdout")),
-        metric=str(table.get("metric", "accuracy")),
-        min_score=min_score,
-    )
-
-
-def resolve_version(project: Project, override: str | None) -> str:
-    """The version to build: ``override`` when given, else the declared one, normalised."""
-    from packaging.version import InvalidVersion, Version
-
-    raw = override or project.version
-    try:
-        return str(Version(raw))
-    except InvalidVersion:
-        raise PipelineError(
-            f"'{raw}' is not a valid version (PEP 440).",
-            "Use a version such as 1.2.0, 1.2.0rc1 or 1.2.0.dev42.",
-        ) from None
-
-
-def import_root(project: Project) -> Path:
-    """The folder the model package imports from: ``src/`` when the project uses it."""
-    src = project.root / "src"
-    return src if (src / project.package).is_dir() else project.root
-
-
-def read_manifest(project: Project) -> dict:
-    """The manifest training wrote; raise when it is missing or unreadable."""
-    try:
-        return json.loads(project.manifest.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(
-            f"{project.manifest} does not exist: the model has not been trained.",
-            "Run the train stage first (python scripts/train.py).",
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"{project.manifest} is not valid JSON: {exc}.") from None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
 
 
 #: Environment variables that carry the repository's credentials. Only publish sees them.
@@ -169,8 +85,15 @@ def source_date_epoch(cwd: Path) -> str:
     Builds and manifests use it in place of the wall clock so that the same commit
     gives the same bytes.
     """
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        return os.environ["SOURCE_DATE_EPOCH"]
+    given = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if given:
+        if not given.isdigit() or int(given) < ZIP_EPOCH:
+            raise PipelineError(
+                f"SOURCE_DATE_EPOCH={given!r} is not a whole number of seconds since 1970, "
+                "from 1980 on (a wheel cannot hold an earlier date).",
+                "Unset it to use the last commit's time, or set it to $(git log -1 --format=%ct).",
+            )
+        return given
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%ct"],
@@ -178,7 +101,7 @@ def source_date_epoch(cwd: Path) -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         out = ""
-    return out or "315532800"  # 1980-01-01, the earliest time a zip file can hold
+    return out if out.isdigit() and int(out) >= ZIP_EPOCH else str(ZIP_EPOCH)
 
 
 def run(
@@ -189,15 +112,34 @@ def run(
     what: str,
     hint: str = "",
     capture: bool = False,
+    timeout: float | None = None,
+    timeout_hint: str = "",
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command; raise :class:`PipelineError` naming ``what`` when it fails."""
+    """Run a command in a process group of its own; raise :class:`PipelineError` naming
+    ``what`` when it fails or outlives ``timeout``.
+
+    Whatever ends the wait (a timeout, Ctrl-C, SIGTERM turned into :class:`Interrupted`),
+    the whole group is stopped: nothing the command started outlives it.
+    """
     try:
-        result = subprocess.run(
-            [str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env),
-            text=True, capture_output=capture,
+        process = subprocess.Popen(
+            [str(a) for a in argv], cwd=cwd, env=None if env is None else dict(env), text=True,
+            stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None,
+            start_new_session=True, pass_fds=tuple(pass_fds),
         )
     except OSError as exc:
         raise PipelineError(f"{what} could not start: {exc}.", hint) from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_group(process)
+        raise PipelineError(f"{what} did not finish within {_duration(timeout or 0)}: it was stopped.",
+                            timeout_hint or hint) from None
+    except BaseException:
+        stop_group(process)
+        raise
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if result.returncode != 0:
         detail = ""
         if capture:
@@ -205,6 +147,60 @@ def run(
             detail = (": " + " | ".join(tail).rstrip(".")) if tail else ""
         raise PipelineError(f"{what} failed (exit code {result.returncode}){detail}.", hint)
     return result
+
+
+def stop_group(process: subprocess.Popen[str]) -> None:
+    """SIGTERM to the process's group, SIGKILL after :data:`GRACE` seconds; then reap it."""
+    for signum, wait in ((signal.SIGTERM, GRACE), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=wait)
+            # The leader is gone; members of its group may linger: end them too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 120 else f"{seconds:g} s"
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, what: str) -> Iterator[int]:
+    """Hold the lock file ``path`` for the block; fail at once when another run holds it.
+
+    A run of ``pipeline.py`` holds it for all its stages and hands it to them as the
+    inherited descriptor named by ``WHEELWRIGHT_LOCK_FD``.
+    """
+    inherited = os.environ.get("WHEELWRIGHT_LOCK_FD", "")
+    if inherited.isdigit():
+        with contextlib.suppress(OSError):
+            held, here = os.fstat(int(inherited)), os.stat(path)
+            if (held.st_dev, held.st_ino) == (here.st_dev, here.st_ino):
+                yield int(inherited)
+                return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise PipelineError(
+                f"Another wheelwright run (process {holder}) is working on {what}: two runs "
+                "would mix their models and wheels.",
+                "Wait for it to finish (or stop it), then run again.",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield fd
+    finally:
+        os.close(fd)
 
 
 # --- Output: the only functions that print -------------------------------------------
@@ -226,7 +222,7 @@ def fail(stage: str, error: PipelineError) -> int:
     if in_actions():
         print(f"::error title=wheelwright {stage}::{_escape(str(error))}", flush=True)
         summary(f"### :x: {stage} failed\n\n{error.message}\n\n{error.hint}\n")
-    return 1
+    return 128 + error.signum if isinstance(error, Interrupted) else 1
 
 
 def notice(message: str) -> None:
@@ -282,37 +278,3 @@ def group(title: str) -> Iterator[None]:
     finally:
         if in_actions():
             print("::endgroup::", flush=True)
-
-
-# --- Scoring a model package in a given environment -----------------------------------
-
-#: Metrics the evaluator computes; a project's gate metric must be one of them.
-METRICS = ("accuracy", "roc_auc", "precision", "recall")
-#: Scores recomputed from the same bytes on the same hold-out must match the manifest.
-TOLERANCE = 1e-9
-
-
-def evaluate(python: str | Path, project: Project, *, cwd: Path, env: Mapping[str, str]) -> dict:
-    """Score ``project``'s package, as ``python`` imports it, on the project's hold-out set.
-
-    ``env`` decides which copy of the package is imported: the source tree (through
-    ``PYTHONPATH``) for the quality gate, an installed wheel for verify.
-    """
-    if not project.holdout.is_file():
-        raise PipelineError(
-            f"The hold-out set {project.holdout} does not exist.",
-            "Training writes it: run the train stage first.",
-        )
-    script = Path(__file__).with_name("_evaluate.py")
-    result = run([python, script, project.package, project.holdout], cwd=cwd, env=env,
-                 capture=True, what=f"Scoring {project.package} on the hold-out set")
-    return json.loads(result.stdout)
-
-
-def metric_mismatches(measured: Mapping[str, float], recorded: Mapping[str, float]) -> list[str]:
-    """The metrics whose measured value differs from the recorded one."""
-    return [
-        f"{name} {measured[name]:.6f} != recorded {recorded[name]:.6f}"
-        for name in METRICS
-        if name in recorded and abs(float(measured[name]) - float(recorded[name])) > TOLERANCE
-    ]

@@ -1,9 +1,16 @@
-"""build: build the sdist and the wheel, and prove the wheel carries the trained model.
+"""build: build the wheel from the assembled package, and prove it works installed alone.
 
-pypa/build runs without isolation, so the build backend is the one pinned in the lock,
-and with ``SOURCE_DATE_EPOCH`` set, so the same commit gives the same wheel, byte for byte.
-The wheel must hold the model file with the sha256 the manifest records and the version
-training recorded, and both files must pass ``twine check --strict``.
+The build tree is ``.wheelwright/package/``, which the train stage assembled; this stage
+writes its ``pyproject.toml`` (the project's metadata, the version training recorded,
+and a pin for every library the model's pickle needs) and builds the wheel straight from
+it with pypa/build and hatchling, without isolation (the backend is the one the lock
+pins) and with ``SOURCE_DATE_EPOCH``, so the same commit gives the same bytes. No
+project code runs while building. Then the wheel must hold the model with the sha256 the
+manifest records, pass ``twine check --strict``, and — installed alone into a fresh
+environment, with only the dependencies it declares — load, predict and reproduce every
+recorded metric, so that a dependency missing from its metadata stops the run here,
+before anything is published. An sdist is built only when asked for (``--sdist``): it
+could only repackage the same pickled model, and nobody can retrain from it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import argparse
 import email.parser
 import hashlib
+import json
+import re
 import shutil
 import sys
 import tempfile
@@ -18,9 +27,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import _package
+import _venv
+from _evaluation import evaluate, mismatches
+from _project import Project, load_project
 from _wheelwright import (
-    PipelineError, Project, clean_env, fail, group, import_root, load_project,
-    notice, read_manifest, run, set_output, sha256_file, source_date_epoch, summary,
+    PipelineError, clean_env, exclusive, fail, group, notice, on_signals, run, set_output,
+    sha256_file, source_date_epoch, summary,
 )
 
 STAGE = "build"
@@ -29,32 +42,51 @@ STAGE = "build"
 @dataclass(frozen=True)
 class Built:
     wheel: Path
-    sdist: Path
+    sdist: Path | None
     version: str
     sha256: str
 
 
-def build(project: Project, outdir: Path) -> Built:
-    """Build ``project`` into ``outdir``; raise unless the result is what we promise."""
+def build(project: Project, outdir: Path, *, sdist: bool = False, check_install: bool = True) -> Built:
+    """Build ``project``'s wheel into ``outdir``; raise unless it is what we promise."""
     manifest = read_manifest(project)
-    version = manifest["version"]
+    (project.build_root / "pyproject.toml").write_text(_package.pyproject(project, manifest), encoding="utf-8")
+    env = clean_env(SOURCE_DATE_EPOCH=source_date_epoch(project.root), PYTHONDONTWRITEBYTECODE="1")
+    if outdir.resolve() == project.dist.resolve() and outdir.is_dir():
+        shutil.rmtree(outdir)  # the project's own: nothing from an earlier build may stay beside it
     with tempfile.TemporaryDirectory(prefix="wheelwright-build-") as tmp:
-        env = clean_env(SOURCE_DATE_EPOCH=source_date_epoch(project.root))
-        run([sys.executable, "-m", "build", "--no-isolation", "--outdir", tmp, project.root],
-            env=env, what="python -m build", hint="The build backend's message is above.")
+        kinds = ["--wheel", *(["--sdist"] if sdist else [])]
+        for kind in kinds:  # each from the tree: no sdist round trip for the wheel
+            run([sys.executable, "-m", "build", "--no-isolation", kind, "--outdir", tmp, project.build_root],
+                env=env, what=f"python -m build {kind}", hint="The build backend's message is above.")
         wheel = _one(Path(tmp), "*.whl")
-        sdist = _one(Path(tmp), "*.tar.gz")
+        built_sdist = _one(Path(tmp), "*.tar.gz") if sdist else None
         inspect_wheel(project, wheel, manifest)
-        run([sys.executable, "-m", "twine", "check", "--strict", wheel, sdist],
+        run([sys.executable, "-m", "twine", "check", "--strict", wheel, *([built_sdist] if built_sdist else [])],
             env=env, capture=True, what="twine check --strict",
-            hint="Fix the project's metadata (its readme, the model card, must render).")
+            hint="Fix the model card template: it is the package's long description and must render.")
+        if check_install:
+            check_alone(project, wheel, manifest, Path(tmp))
         outdir.mkdir(parents=True, exist_ok=True)
         placed = []
-        for path in (wheel, sdist):
-            target = outdir / path.name
-            shutil.move(path, target)
-            placed.append(target)
-    return Built(placed[0], placed[1], version, sha256_file(placed[0]))
+        for path in (wheel, built_sdist):
+            if path is not None:
+                target = outdir / path.name
+                target.unlink(missing_ok=True)
+                shutil.move(path, target)
+                placed.append(target)
+    return Built(placed[0], placed[1] if sdist else None, manifest["version"], sha256_file(placed[0]))
+
+
+def read_manifest(project: Project) -> dict:
+    if not project.manifest.is_file():
+        raise PipelineError(f"{project.manifest} does not exist: the model has not been trained.",
+                            "Run the train stage first (python scripts/train.py).")
+    manifest = json.loads(project.manifest.read_text(encoding="utf-8"))
+    if not (project.package_dir / "__init__.py").is_file():
+        raise PipelineError(f"{project.package_dir} is not a complete package: training did not finish.",
+                            "Run the train stage again.")
+    return manifest
 
 
 def _one(folder: Path, pattern: str) -> Path:
@@ -65,52 +97,78 @@ def _one(folder: Path, pattern: str) -> Path:
 
 
 def inspect_wheel(project: Project, wheel: Path, manifest: dict) -> None:
-    """Raise unless ``wheel`` holds the model, the manifest and the recorded version."""
-    root = import_root(project)
-    model_member = project.model.relative_to(root).as_posix()
-    manifest_member = project.manifest.relative_to(root).as_posix()
+    """Raise unless ``wheel`` holds this package's model, manifest and version."""
+    package = project.package
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        for member in (model_member, manifest_member):
+        for member in (f"{package}/model.joblib", f"{package}/manifest.json", f"{package}/__init__.py",
+                       f"{package}/_runtime/__init__.py", f"{package}/py.typed"):
             if member not in names:
-                raise PipelineError(
-                    f"{wheel.name} does not contain {member}.",
-                    "Include the trained files in the wheel: list them under "
-                    "[tool.hatch.build] artifacts in the project's pyproject.toml.",
-                )
-        with archive.open(model_member) as handle:  # streamed, like sha256_file
-            digest = hashlib.file_digest(handle, "sha256")
-        if digest.hexdigest() != manifest["sha256"]:
-            raise PipelineError(
-                f"{wheel.name} holds a {model_member} whose sha256 is not the manifest's.",
-                "The model changed between training and building: train again.",
-            )
-        metadata_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
+                raise PipelineError(f"{wheel.name} does not contain {member}.",
+                                    "The package folder is incomplete: train again.")
+        with archive.open(f"{package}/model.joblib") as handle:  # streamed: a model may be large
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        if digest != manifest["sha256"]:
+            raise PipelineError(f"{wheel.name} holds a model whose sha256 is not the manifest's.",
+                                "The model changed between training and building: train again.")
+        if json.loads(archive.read(f"{package}/manifest.json")) != manifest:
+            raise PipelineError(f"{wheel.name} holds another manifest than the one trained.",
+                                "Train again, then build.")
+        metadata_name = next(n for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n))
         metadata = email.parser.BytesParser().parsebytes(archive.read(metadata_name))
     if metadata["Version"] != manifest["version"]:
-        raise PipelineError(
-            f"{wheel.name} has version {metadata['Version']}, the manifest {manifest['version']}.",
-            "Take the wheel's version from the manifest (see model/hatch_build.py).",
-        )
+        raise PipelineError(f"{wheel.name} has version {metadata['Version']}, the manifest {manifest['version']}.")
+
+
+def check_alone(project: Project, wheel: Path, manifest: dict, where: Path) -> None:
+    """Install ``wheel`` alone into a fresh environment; it must load, predict and score as recorded."""
+    with group(f"Install {wheel.name} alone into a fresh environment and score it"):
+        python = _venv.fresh(where / "alone", wheel)
+        try:
+            result = evaluate(python, project.package, project.holdout, cwd=where / "alone", env=clean_env())
+        except PipelineError as error:
+            missing = re.search(r"No module named '([^']+)'", error.message)
+            if missing:
+                raise PipelineError(
+                    f"{wheel.name}, installed alone, cannot import {missing[1]!r}: the wheel does not "
+                    "declare it as a dependency, so a consumer's install would break too.",
+                    f"Add the distribution that provides {missing[1]!r} to [project] dependencies "
+                    "in the project's pyproject.toml.",
+                ) from None
+            raise
+        different = mismatches(result["metrics"], manifest["metrics"])
+        if different:
+            raise PipelineError(
+                f"{wheel.name}, installed alone, scores differently from training: {'; '.join(different)}.",
+                "A dependency resolved to a release that changes the model's predictions: pin it in "
+                "[project] dependencies.",
+            )
+        notice(f"installed alone (Python {result['python']}), it predicts the {result['rows']} "
+               "hold-out rows as recorded")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
-    parser.add_argument("--outdir", type=Path, default=Path("dist"),
-                        help="where the sdist and wheel go (default: dist)")
+    parser.add_argument("--outdir", type=Path,
+                        help="where the wheel goes (default: the project's .wheelwright/dist)")
+    parser.add_argument("--sdist", action="store_true",
+                        help="also build an sdist (it repackages the same model: off by default)")
     args = parser.parse_args(argv)
+    on_signals()
     try:
         project = load_project(args.project_dir)
-        with group(f"Build {project.name}"):
-            built = build(project, args.outdir)
+        with exclusive(project.work / "lock", project.name), group(f"Build {project.name}"):
+            built = build(project, args.outdir or project.dist, sdist=args.sdist)
     except PipelineError as error:
         return fail(STAGE, error)
     size = built.wheel.stat().st_size
-    notice(f"built {built.wheel} ({size:,} bytes, sha256 {built.sha256}) and {built.sdist.name}")
+    notice(f"built {built.wheel} ({size:,} bytes, sha256 {built.sha256})"
+           + (f" and {built.sdist.name}" if built.sdist else ""))
+    set_output("name", project.name)
     set_output("version", built.version)
     set_output("wheel", str(built.wheel))
-    set_output("sdist", str(built.sdist))
+    set_output("sdist", str(built.sdist or ""))
     set_output("sha256", built.sha256)
     summary(f"| wheel | size | sha256 |\n|---|---|---|\n| `{built.wheel.name}` | {size:,} B | `{built.sha256}` |")
     return 0

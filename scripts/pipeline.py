@@ -1,13 +1,17 @@
 """pipeline: run every stage in order, as ``make pipeline`` does on a laptop.
 
-    pin --check -> train -> test -> build -> publish -> verify
+    pin -> version -> preflight -> train -> test -> build -> publish -> verify
 
-Each stage is its own process, run with an environment stripped of credentials; only
-publish receives ``NEXUS_USERNAME`` and ``NEXUS_PASSWORD``. With ``NEXUS_URL`` set (the
-hosted repository's upload URL, trailing slash included) the wheel goes there, after a
-preflight check made before training. Without it an embedded registry (pypiserver on
-127.0.0.1, Nexus's URL layout, packages kept in ``.registry/``) stands in for Nexus for
-the length of the run.
+These are the stages the reusable workflow and the actions run, the same scripts with
+the same flags, each its own process. Only preflight and publish receive
+``NEXUS_USERNAME`` and ``NEXUS_PASSWORD``; the stages that run the model's code never do.
+With ``NEXUS_URL`` set (the hosted repository's upload URL, trailing slash included) the
+wheel goes there, under the version rules of ``version.py``: an uncommitted tree never
+publishes. Without it an embedded registry (pypiserver on 127.0.0.1, Nexus's URL
+layout, packages kept in ``.registry/``) stands in for Nexus for the length of the run.
+
+The run holds the project's lock from start to end (a second run on the same project
+fails at once), and Ctrl-C or SIGTERM stops every child, then prints the stage table.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import argparse
 import contextlib
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from _wheelwright import PipelineError, clean_env, fail, read_outputs, set_output
-
 import registry
+from _project import load_project
+from _wheelwright import (
+    Interrupted, PipelineError, clean_env, exclusive, fail, on_signals, read_outputs, run,
+    set_output,
+)
 
 STAGE = "pipeline"
 SCRIPTS = Path(__file__).resolve().parent
@@ -46,25 +52,45 @@ class Target:
 @dataclass
 class Outcome:
     stage: str
-    ok: bool
+    result: str
     seconds: float
 
 
-def run_stage(name: str, argv: list[str], env: dict[str, str], log: list[Outcome]) -> dict[str, str]:
-    """Run one stage script; record its outcome; return its outputs; raise when it fails."""
-    print(f"\n=== {name}", flush=True)
-    with tempfile.TemporaryDirectory(prefix=f"wheelwright-{name}-") as tmp:
-        outputs_file = Path(tmp) / "outputs"
-        outputs_file.touch()
-        start = time.monotonic()
-        code = subprocess.call([sys.executable, str(SCRIPTS / f"{argv[0]}.py"), *argv[1:]],
-                               env={**env, "GITHUB_OUTPUT": str(outputs_file)})
+class Stages:
+    """Runs stage scripts one after the other, each with the run lock, timing each."""
+
+    def __init__(self, lock_fd: int) -> None:
+        self.lock_fd = lock_fd
+        self.log: list[Outcome] = []
+
+    def __call__(self, name: str, argv: list[str], env: dict[str, str]) -> dict[str, str]:
+        """Run ``scripts/<argv[0]>.py``; return its outputs; raise when it fails."""
+        print(f"\n=== {name}", flush=True)
+        with tempfile.TemporaryDirectory(prefix=f"wheelwright-{name}-") as tmp:
+            outputs = Path(tmp) / "outputs"
+            outputs.touch()
+            start = time.monotonic()
+            env = {**env, "GITHUB_OUTPUT": str(outputs), "WHEELWRIGHT_LOCK_FD": str(self.lock_fd)}
+            try:
+                run([sys.executable, SCRIPTS / f"{argv[0]}.py", *argv[1:]], env=env, pass_fds=[self.lock_fd],
+                    what=f"The {name} stage", hint="Its message is above; later stages did not run.")
+            except BaseException as error:
+                stopped = isinstance(error, Interrupted) or not isinstance(error, PipelineError)
+                self._record(name, "STOPPED" if stopped else "FAILED", start)
+                raise
+            self._record(name, "ok", start)
+            return read_outputs(outputs)
+
+    def _record(self, name: str, result: str, start: float) -> None:
         seconds = time.monotonic() - start
-        log.append(Outcome(name, code == 0, seconds))
-        print(f"=== {name}: {'ok' if code == 0 else 'FAILED'} in {seconds:.1f} s", flush=True)
-        if code != 0:
-            raise PipelineError(f"The {name} stage failed (exit code {code}); later stages did not run.")
-        return read_outputs(outputs_file)
+        self.log.append(Outcome(name, result, seconds))
+        print(f"=== {name}: {result} in {seconds:.1f} s", flush=True)
+
+    def report(self) -> None:
+        print("\nstage      outcome   seconds")
+        for outcome in self.log:
+            print(f"{outcome.stage:<10} {outcome.result:<9} {outcome.seconds:7.1f}")
+        print(f"{'total':<10} {'':<9} {sum(o.seconds for o in self.log):7.1f}", flush=True)
 
 
 @contextlib.contextmanager
@@ -88,34 +114,42 @@ def publish_target(index_url: str | None, packages: Path) -> Iterator[Target]:
                      {"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password}, embedded=True)
 
 
-def print_report(log: list[Outcome]) -> None:
-    print("\nstage      outcome   seconds")
-    for outcome in log:
-        print(f"{outcome.stage:<10} {'ok' if outcome.ok else 'FAILED':<9} {outcome.seconds:7.1f}")
-    print(f"{'total':<10} {'':<9} {sum(o.seconds for o in log):7.1f}")
+def requirements(args: argparse.Namespace, project_dir: Path) -> list[str]:
+    """pin's arguments: wheelwright's lock, and the project's own when it has one."""
+    found = ["--requirements", args.requirements]
+    if (project_dir / "requirements.in").is_file():
+        found += ["--requirements", str(project_dir / "requirements.in")]
+    return found
 
 
-def pipeline(args: argparse.Namespace, log: list[Outcome]) -> dict[str, str]:
-    project = ["--project-dir", args.project_dir]
+def pipeline(args: argparse.Namespace, stage: Stages) -> dict[str, str]:
+    project = load_project(args.project_dir)
+    where = ["--project-dir", str(project.root)]
     env = clean_env()
-    run_stage("pin", ["pin", "--check", "--requirements", args.requirements], env, log)
+    stage("pin", ["pin", "--check", *requirements(args, project.root)], env)
     with contextlib.ExitStack() as stack:
-        target = None
-        if args.publish:
-            target = stack.enter_context(publish_target(args.index_url, args.registry))
-            run_stage("preflight", ["publish", "--preflight", "--repository-url", target.upload_url],
-                      {**env, **target.secrets}, log)
-        version = ["--version", args.version] if args.version else []
-        run_stage("train", ["train", *project, *version], env, log)
-        run_stage("test", ["test", *project], env, log)
-        built = run_stage("build", ["build", *project, "--outdir", args.outdir], env, log)
+        target = stack.enter_context(publish_target(args.index_url, args.registry)) if args.publish else None
+        shared = target is not None and not target.embedded
+        chosen = ["--version", args.version] if args.version is not None else []
+        decided = stage("version", ["version", *where, *(["--publish"] if shared else []), *chosen], env)
+        version = decided["version"]
+        if target is not None:
+            stage("preflight", ["publish", "--preflight", "--repository-url", target.upload_url],
+                  {**env, **target.secrets})
+        stage("train", ["train", *where, "--version", version], env)
+        stage("test", ["test", *where], env)
+        outdir = ["--outdir", args.outdir] if args.outdir else []
+        built = stage("build", ["build", *where, *outdir, *(["--sdist"] if args.sdist else [])], env)
+        if built["version"] != version:
+            raise PipelineError(f"The build made {built['version']}, not the {version} this run decided.")
         if target is None:
             return built
-        published = run_stage(
-            "publish", ["publish", "--repository-url", target.upload_url, built["wheel"], built["sdist"]],
-            {**env, **target.secrets}, log)
-        verified = run_stage("verify", ["verify", *project, "--index-url", target.index_url,
-                                        "--wheel", built["wheel"]], env, log)
+        files = [built["wheel"], *([built["sdist"]] if built.get("sdist") else [])]
+        published = stage("publish", ["publish", "--repository-url", target.upload_url, *files],
+                          {**env, **target.secrets})
+        verified = stage("verify", ["verify", *where, "--index-url", target.index_url,
+                                    "--wheel", built["wheel"], *(["--python", args.python] if args.python else [])],
+                         env)
         return {**built, **published, **verified}
 
 
@@ -123,27 +157,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipeline.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
     parser.add_argument("--requirements", default="requirements.in",
-                        help="the lock's input checked by pin (default: requirements.in)")
-    parser.add_argument("--version", help="override the project's version")
-    parser.add_argument("--outdir", default="dist", help="where the wheel goes (default: dist)")
+                        help="wheelwright's lock input checked by pin (default: requirements.in)")
+    parser.add_argument("--version", help="build this version instead of the rules' (see version.py)")
+    parser.add_argument("--outdir", help="where the wheel goes (default: the project's .wheelwright/dist)")
+    parser.add_argument("--sdist", action="store_true", help="also build and publish an sdist")
     parser.add_argument("--index-url", help="index to verify from (default: the upload URL + simple/)")
+    parser.add_argument("--python", help="Pythons to verify on, comma-separated (default: every supported one found)")
     parser.add_argument("--registry", type=Path, default=Path(".registry"),
                         help="the embedded registry's packages folder (default: .registry)")
     parser.add_argument("--no-publish", dest="publish", action="store_false",
                         help="stop after build")
     args = parser.parse_args(argv)
-    log: list[Outcome] = []
+    on_signals()
+    stage = Stages(lock_fd=-1)
     try:
-        outputs = pipeline(args, log)
+        project = load_project(args.project_dir)
+        with exclusive(project.work / "lock", project.name) as lock_fd:
+            stage.lock_fd = lock_fd
+            outputs = pipeline(args, stage)
     except PipelineError as error:
-        print_report(log)
+        stage.report()
         return fail(STAGE, error)
-    print_report(log)
-    for name in ("version", "wheel", "sha256", "published", "metrics"):
+    stage.report()
+    for name in ("version", "wheel", "sha256", "published", "metrics", "pythons"):
         if name in outputs:
             set_output(name, outputs[name])
-    print(f"\n{outputs.get('wheel', 'the wheel')} is built" +
-          (", published and verified." if args.publish else "."))
+    print(f"\n{outputs['wheel']} is built" + (", published and verified." if args.publish else "."))
     return 0
 
 

@@ -1,24 +1,23 @@
-"""verify: install the published wheel from the repository into a fresh environment and predict.
+"""verify: install the published wheel from the repository on each Python and score it.
 
 Waits (bounded) until the repository's index lists the wheel, downloads it from the link
-there and checks it is, byte for byte, the wheel that was built; installs it into a new
+there and checks it is, byte for byte, the wheel that was built. Then, for each Python
+asked for (by default every supported version this machine has), installs it into a new
 virtual environment outside the source tree, with its dependencies from pip's own
-configuration; then scores it on the hold-out set and requires the metrics its manifest
-records.
-
-The environment is made by uv when the lock provides it (about a second from a warm
-cache, against some 30 s for ``python -m venv`` and ``pip install``), told where to find
-packages by translating pip's configuration; otherwise by venv and pip.
+configuration, and scores it on the hold-out set: every metric its manifest records
+must come out the same. The versions verified are reported (output ``pythons`` and the
+job summary).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import html.parser
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +28,12 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+import _venv
+from _evaluation import evaluate, mismatches
+from _project import Project, load_project
 from _wheelwright import (
-    CHUNK, PipelineError, Project, clean_env, evaluate, fail, group, load_project, metric_mismatches,
-    notice, run, set_output, sha256_file,
+    CHUNK, SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice,
+    on_signals, set_output, sha256_file, summary,
 )
 
 STAGE = "verify"
@@ -58,7 +60,7 @@ def listed_files(project_page: str) -> dict[str, str]:
             page = answer.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
-            return set()
+            return {}
         raise PipelineError(f"{project_page} answered HTTP {exc.code}.",
                             "Check --index-url: it is the repository's /simple/ URL.") from None
     except (urllib.error.URLError, OSError) as exc:
@@ -106,119 +108,80 @@ def download(url: str, dest: Path) -> str:
     return digest.hexdigest()
 
 
-def install_fresh(url: str, wheel: Path, sha256: str, where: Path) -> Path:
-    """Download the wheel from the index, check its bytes, install it into a new venv."""
-    env = clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
-    fetched = where / "downloads" / wheel.name
-    if download(url, fetched) != sha256:
-        raise PipelineError(
-            f"The repository's {wheel.name} is not the wheel this run built (sha256 differs).",
-            "The version was published earlier with other content: bump the version.",
-        )
-    uv = find_uv()
-    if uv is None:
-        return install_with_pip(fetched, where / "venv", env)
-    return install_with_uv(uv, fetched, where / "venv", env)
+# --- Pythons -------------------------------------------------------------------------------
+
+def find_pythons(wanted: list[str]) -> list[str]:
+    """Interpreters for ``wanted`` (versions such as ``3.12``, or paths); by default every
+    supported version found on this machine, this interpreter's first."""
+    if wanted:
+        found = []
+        for item in wanted:
+            python = locate(item)
+            if python is None:
+                raise PipelineError(f"No Python {item} on this machine to verify with.",
+                                    "Install it (actions/setup-python accepts several versions), "
+                                    "or leave it out of --python.")
+            found.append(python)
+        return found
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    versions = [here, *(v for v in SUPPORTED_PYTHONS if v != here)]
+    return [python for v in versions if (python := locate(v)) is not None]
 
 
-def find_uv() -> str | None:
-    """The uv executable the lock installed next to this interpreter, if any."""
-    try:
-        from uv import find_uv_bin
-        return find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return None
+def locate(item: str) -> str | None:
+    """The interpreter for a version (``3.12``) or a path; None when this machine has none."""
+    if os.sep in item or os.path.isfile(item):
+        return item if os.access(item, os.X_OK) else None
+    if item == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return sys.executable
+    candidates = [shutil.which(f"python{item}")]
+    uv = _venv.find_uv()
+    if uv:
+        done = subprocess.run([uv, "python", "find", "--no-project", item], capture_output=True, text=True,
+                              env=clean_env(UV_PYTHON_DOWNLOADS="never"))
+        candidates.append(done.stdout.strip() if done.returncode == 0 else None)
+    for candidate in filter(None, candidates):
+        done = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout.strip() == item:
+            return candidate
+    return None
 
 
-def install_with_pip(fetched: Path, venv: Path, env: dict[str, str]) -> Path:
-    run([sys.executable, "-m", "venv", venv], env=env, what="Creating a fresh venv")
-    python = venv / "bin" / "python"
-    run([python, "-m", "pip", "install", "--quiet", fetched], env=env, capture=True,
-        what=f"Installing {fetched.name} and its dependencies")
-    run([python, "-m", "pip", "check"], env=env, capture=True, what="pip check")
-    return python
+# --- The check -------------------------------------------------------------------------------
 
-
-def install_with_uv(uv: str, fetched: Path, venv: Path, env: dict[str, str]) -> Path:
-    # In the venv's parent folder, so that no project's uv settings apply.
-    cwd = venv.parent
-    run([uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=cwd, env=env,
-        capture=True, what="Creating a fresh venv (uv venv)")
-    python = venv / "bin" / "python"
-    options, extra_env = uv_options(pip_config(env))
-    env = {**env, **{k: v for k, v in extra_env.items() if k not in env}}
-    run([uv, "pip", "install", "--quiet", "--python", python, *options, fetched], cwd=cwd,
-        env=env, capture=True, what=f"Installing {fetched.name} and its dependencies (uv)")
-    run([uv, "pip", "check", "--quiet", "--python", python], cwd=cwd, env=env, capture=True,
-        what="uv pip check")
-    return python
-
-
-#: Where pip's configuration puts an install's options, weakest first: a later one wins.
-PIP_SECTIONS = ("global", "install", ":env:")
-
-
-def pip_config(env: dict[str, str]) -> dict[str, str]:
-    """pip's effective settings for ``pip install``, from its files and PIP_* variables."""
-    listed = run([sys.executable, "-m", "pip", "config", "list"], env=env, capture=True,
-                 what="pip config list").stdout
-    found: dict[str, tuple[int, str]] = {}
-    for line in listed.splitlines():
-        key, sep, raw = line.partition("=")
-        section, _, option = key.rpartition(".")
-        if not sep or section not in PIP_SECTIONS:
-            continue
-        try:
-            value = str(ast.literal_eval(raw))
-        except (ValueError, SyntaxError):
-            continue
-        rank = PIP_SECTIONS.index(section)
-        if option not in found or rank >= found[option][0]:
-            found[option] = (rank, value)
-    return {option: value for option, (_, value) in found.items()}
-
-
-def uv_options(pip: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """uv's flags and environment for the package sources pip's settings name.
-
-    pip looks for the best version across all its indexes; uv only does when told to.
-    """
-    options = ["--index-strategy", os.environ.get("UV_INDEX_STRATEGY", "unsafe-best-match")]
-    flags = {"index-url": "--index-url", "extra-index-url": "--extra-index-url",
-             "find-links": "--find-links", "constraint": "--constraint",
-             "trusted-host": "--allow-insecure-host"}
-    for option, flag in flags.items():
-        for value in pip.get(option, "").split():
-            options += [flag, value]
-    if pip.get("no-index", "").lower() in ("1", "true", "yes", "on"):
-        options.append("--no-index")
-    extra = {}
-    if pip.get("cert"):
-        extra["SSL_CERT_FILE"] = pip["cert"]
-    if pip.get("client-cert"):
-        extra["SSL_CLIENT_CERT"] = pip["client-cert"]
-    timeout = pip.get("timeout") or pip.get("default-timeout")
-    if timeout:
-        extra["UV_HTTP_TIMEOUT"] = timeout
-    return options, extra
-
-
-def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: float) -> dict:
-    """Run every check; return the evaluation of the installed wheel."""
+def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: float,
+           pythons: list[str]) -> list[dict]:
+    """Run every check; return the evaluation of the installed wheel on each Python."""
     waited, url = wait_listed(index_url, project.name, wheel.name, wait)
     notice(f"{wheel.name} is listed by the index (after {waited:.1f} s)")
+    results = []
     with tempfile.TemporaryDirectory(prefix="wheelwright-verify-") as tmp:
-        python = install_fresh(url, wheel, sha256, Path(tmp))
-        result = evaluate(python, project, cwd=Path(tmp), env=clean_env())
-    if not Path(result["package_file"]).is_relative_to(tmp):
-        raise PipelineError(f"The check imported {result['package_file']}, not the installed wheel.")
-    mismatches = metric_mismatches(result["metrics"], result["recorded"])
-    if mismatches:
-        raise PipelineError(
-            f"The installed wheel does not reproduce its recorded metrics: {'; '.join(mismatches)}.",
-            "A dependency resolved to a release that changes the model's behaviour; pin it.",
-        )
-    return result
+        fetched = Path(tmp) / "downloads" / wheel.name
+        if download(url, fetched) != sha256:
+            raise PipelineError(
+                f"The repository's {wheel.name} is not the wheel this run built (sha256 differs).",
+                "The version was published earlier with other content: bump the version.",
+            )
+        for number, python in enumerate(pythons):
+            where = Path(tmp) / f"python-{number}"
+            where.mkdir()
+            with group(f"Install {wheel.name} from the repository with {python} and score it"):
+                venv_python = _venv.fresh(where, fetched, python)
+                result = evaluate(venv_python, project.package, project.holdout, cwd=where, env=clean_env())
+                if not Path(result["package_file"]).is_relative_to(tmp):
+                    raise PipelineError(f"The check imported {result['package_file']}, not the installed wheel.")
+                different = mismatches(result["metrics"], result["recorded"])
+                if different:
+                    raise PipelineError(
+                        f"The installed wheel, on Python {result['python']}, does not reproduce its "
+                        f"recorded metrics: {'; '.join(different)}.",
+                        "A dependency resolved to a release that changes the model's behaviour: pin it "
+                        "in [project] dependencies.",
+                    )
+                notice(f"Python {result['python']}: predicts the {result['rows']} hold-out rows as recorded")
+                results.append(result)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,21 +192,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheel", type=Path, required=True, help="the wheel the build stage made")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT,
                         help=f"seconds to wait for the index to list the wheel (default: {DEFAULT_WAIT:.0f})")
+    parser.add_argument("--python", default="",
+                        help="Pythons to verify on, comma-separated versions or paths (default: every "
+                             f"supported one this machine has: {', '.join(SUPPORTED_PYTHONS)})")
     args = parser.parse_args(argv)
+    on_signals()
     try:
         project = load_project(args.project_dir)
         if not args.wheel.is_file():
             raise PipelineError(f"{args.wheel} does not exist.", "Pass the wheel the build stage made.")
-        with group(f"Verify {args.wheel.name} from {args.index_url}"):
-            result = verify(project, args.index_url, args.wheel, sha256_file(args.wheel), args.wait)
+        pythons = find_pythons([p.strip() for p in args.python.split(",") if p.strip()])
+        with exclusive(project.work / "lock", project.name):
+            results = verify(project, args.index_url, args.wheel, sha256_file(args.wheel), args.wait, pythons)
     except PipelineError as error:
         set_output("verified", "false")
         return fail(STAGE, error)
-    metrics = result["metrics"]
-    notice(f"installed {args.wheel.name} predicts the {result['rows']} hold-out rows at " +
-           ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())) + ", as recorded")
+    metrics = results[0]["metrics"]
+    versions = [r["python"] for r in results]
+    notice(f"installed {args.wheel.name} predicts the {results[0]['rows']} hold-out rows on Python "
+           f"{', '.join(versions)} at " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())) +
+           ", as recorded")
     set_output("verified", "true")
+    set_output("pythons", " ".join(versions))
     set_output("metrics", json.dumps(metrics, sort_keys=True))
+    rows = "".join(f"| {r['python']} | {r['rows']} | :white_check_mark: as recorded |\n" for r in results)
+    summary(f"### Verify `{args.wheel.name}`\n\n| Python | hold-out rows | metrics |\n|---|---:|---|\n{rows}")
     return 0
 
 

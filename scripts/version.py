@@ -1,35 +1,48 @@
-"""version: decide the version a run builds, from the git ref, the run number and the project.
+"""version: decide the version a run builds, by the same rules in CI and on a laptop.
 
-    python scripts/version.py --project-dir model --ref "$GITHUB_REF" \\
-        --run-number "$GITHUB_RUN_NUMBER" --publish
+    python scripts/version.py --project-dir model [--publish] [--version 1.3.0rc1]
 
-The rules, in order:
+``--publish`` means this run publishes to a shared repository (Nexus); the embedded
+registry of ``make pipeline`` is not one. The git ref and the run number come from
+GitHub Actions (``GITHUB_REF``, ``GITHUB_RUN_NUMBER``); on a laptop from git itself: a
+clean work tree whose commit carries the tag ``vX.Y.Z`` is that release. The rules, in
+order:
 
 1. A release tag ``vX.Y.Z`` (any PEP 440 version after the ``v``) builds exactly
-   ``X.Y.Z``. The project's declared version, and ``--version`` when given, must say
-   the same: a tag never silently publishes something else.
-2. ``--version`` given: that version, normalised.
-3. Publishing from anything but a release tag (a branch, a manual run): the declared
-   version with ``.devN`` appended, N the run number, so two runs never publish the same
-   version with different content. A declared ``.devM`` is replaced, not extended.
-4. Otherwise (a build that publishes nothing): the declared version.
+   ``X.Y.Z``, and the project's declared version, and ``--version`` when given, must say
+   the same: a tag never silently publishes something else. A tag that starts like one
+   (``v1.2.3-foo``) but is not a version fails, naming the form expected.
+2. Publishing from an uncommitted tree (or from outside git) fails: a published version
+   must be rebuildable from a commit. (CI's checkouts are always clean.)
+3. ``--version`` given: that version, normalised.
+4. Publishing from anything but a release tag: the declared version with ``.devN``
+   appended, N the workflow's run number (on a laptop: the number of commits), so two
+   runs never publish one version with different content. A declared ``.devM`` is
+   replaced, not extended.
+5. Otherwise (a build that publishes nothing, or only to the embedded registry): the
+   declared version.
 
+A local version (``1.2.0+abc``) is never published: ``pip install ==1.2.0`` would pick it.
 Outputs ``version`` and ``kind`` (``release``, ``override``, ``dev`` or ``declared``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
-from _wheelwright import PipelineError, Project, fail, load_project, notice, resolve_version, set_output
+from _project import Project, load_project, parse_version
+from _wheelwright import PipelineError, fail, notice, set_output
 
 STAGE = "version"
 TAG_PREFIX = "refs/tags/"
-#: A release tag: ``v`` then something that may be a version (checked with PEP 440 later).
-RELEASE_TAG = re.compile(r"^v(\d.*)$")
+#: A tag that looks like a release: ``v`` then a digit.
+RELEASE_LIKE = re.compile(r"^v\d")
 
 
 @dataclass(frozen=True)
@@ -39,19 +52,38 @@ class Decision:
     reason: str
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where the code comes from: the git ref, the run number, and whether it is committed."""
+
+    ref: str
+    run_number: str
+    dirty: bool
+
+
 def release_tag(ref: str) -> str | None:
-    """The version a ``refs/tags/vX.Y.Z`` ref names, or None when the ref is no release tag."""
+    """The version a ``refs/tags/vX.Y.Z`` ref names; None for any other ref.
+
+    Raises :class:`PipelineError` for a tag that starts like a release but is no version.
+    """
     if not ref.startswith(TAG_PREFIX):
         return None
-    match = RELEASE_TAG.match(ref[len(TAG_PREFIX):])
-    if not match:
+    tag = ref[len(TAG_PREFIX):]
+    if not RELEASE_LIKE.match(tag):
         return None
     from packaging.version import InvalidVersion, Version
 
     try:
-        return str(Version(match[1]))
+        version = Version(tag[1:])
     except InvalidVersion:
-        return None
+        version = None
+    if version is None or version.local is not None or version.dev is not None:
+        raise PipelineError(
+            f"The tag {tag} looks like a release tag but does not name a release version.",
+            "Release tags are v then a PEP 440 version without a local or .dev part: "
+            "v1.2.3, v1.2.3rc1, v1.2.3.post1. Delete the tag and push a well-formed one.",
+        )
+    return str(version)
 
 
 def without_dev(version: str) -> str:
@@ -64,14 +96,20 @@ def without_dev(version: str) -> str:
     return re.sub(r"\.?dev\d+$", "", str(parsed))
 
 
-def decide(project: Project, *, ref: str, run_number: str, publish: bool,
-           override: str | None) -> Decision:
+def decide(project: Project, source: Source, *, publish: bool, override: str | None) -> Decision:
     """Apply the rules of this module's docstring; raise :class:`PipelineError` on a conflict."""
-    declared = resolve_version(project, None)
-    wanted = resolve_version(project, override) if override else None
-    tagged = release_tag(ref)
+    declared = project.version
+    wanted = parse_version(override, "--version") if override is not None else None
+    tagged = release_tag(source.ref)
+    if publish and source.dirty:
+        raise PipelineError(
+            f"{project.root} is not committed: a published version must be rebuildable from a "
+            "commit, and this tree has changes no commit holds (or is not in a git repository).",
+            "Commit them, or run without publishing (make pipeline without NEXUS_URL publishes "
+            "to the embedded registry).",
+        )
     if tagged is not None:
-        tag = ref[len(TAG_PREFIX):]
+        tag = source.ref[len(TAG_PREFIX):]
         if declared != tagged:
             raise PipelineError(
                 f"The tag {tag} releases {tagged}, but {project.root.name}/pyproject.toml "
@@ -84,37 +122,80 @@ def decide(project: Project, *, ref: str, run_number: str, publish: bool,
                 f"The tag {tag} releases {tagged}, but the version input asks for {wanted}.",
                 "Leave the version input empty on tag runs: the tag decides.",
             )
-        return Decision(tagged, "release", f"release tag {tag}")
-    if wanted is not None:
-        return Decision(wanted, "override", "the version input")
-    if publish:
-        if not run_number.isdigit() or int(run_number) < 1:
+        decision = Decision(tagged, "release", f"release tag {tag}")
+    elif wanted is not None:
+        decision = Decision(wanted, "override", "the version input")
+    elif publish:
+        if not source.run_number.isdigit() or int(source.run_number) < 1:
             raise PipelineError(
-                f"The run number {run_number!r} is not a positive integer.",
+                f"The run number {source.run_number!r} is not a positive integer.",
                 "Pass the workflow's run number (GITHUB_RUN_NUMBER) with --run-number.",
             )
-        version = f"{without_dev(declared)}.dev{int(run_number)}"
-        return Decision(version, "dev", f"an untagged publishing run, number {int(run_number)}")
-    return Decision(declared, "declared", f"{project.root.name}/pyproject.toml")
+        number = int(source.run_number)
+        decision = Decision(f"{without_dev(declared)}.dev{number}", "dev",
+                            f"an untagged publishing run, number {number}")
+    else:
+        decision = Decision(declared, "declared", f"{project.root.name}/pyproject.toml")
+    if publish:
+        refuse_local(decision.version)
+    return decision
+
+
+def refuse_local(version: str) -> None:
+    """Raise for a local version (``+...``): never published."""
+    from packaging.version import Version
+
+    if Version(version).local is not None:
+        raise PipelineError(
+            f"{version} is a local version (the part after '+'): it is never published, "
+            f"because pip would pick it for =={version.split('+')[0]}.",
+            "Publish a public version: drop the '+...' part, or use a .devN or rcN one.",
+        )
+
+
+def local_source(root: Path) -> Source:
+    """The ref, run number and state of a laptop's git checkout (empty outside git)."""
+    def git(*args: str) -> str | None:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    if git("rev-parse", "--is-inside-work-tree") != "true":
+        return Source("", "", dirty=True)  # no commit holds it
+    tags = sorted(t for t in (git("tag", "--points-at", "HEAD") or "").split() if RELEASE_LIKE.match(t))
+    dirty = bool(git("status", "--porcelain", "--untracked-files=normal", "--", "."))
+    return Source(f"{TAG_PREFIX}{tags[-1]}" if tags else "", git("rev-list", "--count", "HEAD") or "",
+                  dirty=dirty)
+
+
+def source_of(args: argparse.Namespace, root: Path) -> Source:
+    """CI's ref and run number when running there, else the laptop's git checkout."""
+    if os.environ.get("GITHUB_ACTIONS") == "true" or args.ref is not None:
+        return Source(args.ref if args.ref is not None else os.environ.get("GITHUB_REF", ""),
+                      args.run_number if args.run_number is not None else os.environ.get("GITHUB_RUN_NUMBER", ""),
+                      dirty=False)
+    local = local_source(root)
+    return Source(local.ref, args.run_number or local.run_number, local.dirty)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="version.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
-    parser.add_argument("--ref", default="", help="the git ref that triggered the run, e.g. refs/tags/v1.2.0")
-    parser.add_argument("--run-number", default="", help="the workflow's run number (for .devN)")
-    parser.add_argument("--publish", action="store_true", help="this run publishes what it builds")
-    parser.add_argument("--version", default="", help="an explicit version (empty: decide by the rules)")
+    parser.add_argument("--ref", help="the git ref, e.g. refs/tags/v1.2.0 (default: $GITHUB_REF, "
+                                      "else the laptop's checkout)")
+    parser.add_argument("--run-number", help="the workflow's run number, for .devN (default: $GITHUB_RUN_NUMBER)")
+    parser.add_argument("--publish", action="store_true", help="this run publishes to a shared repository")
+    parser.add_argument("--version", default=os.environ.get("WHEELWRIGHT_VERSION") or None,
+                        help="an explicit version (default: $WHEELWRIGHT_VERSION; unset or empty: the rules)")
     args = parser.parse_args(argv)
     try:
         project = load_project(args.project_dir)
-        decision = decide(project, ref=args.ref, run_number=args.run_number,
-                          publish=args.publish, override=args.version or None)
+        decision = decide(project, source_of(args, project.root), publish=args.publish, override=args.version)
     except PipelineError as error:
         return fail(STAGE, error)
     notice(f"{project.name} {decision.version} ({decision.kind}: {decision.reason})")
     set_output("version", decision.version)
     set_output("kind", decision.kind)
+    set_output("name", project.name)
     return 0
 
 

@@ -1,164 +1,249 @@
-"""train, test, build and verify on their own: each refuses what it must, saying why.
-
-The weak-model fixture is a real, minimal model project that trains in about a second.
-"""
+"""The test, build and verify stages on real fixture projects: each passes what it must and
+refuses what it must, saying why, with the exit code to match."""
 
 from __future__ import annotations
 
-import os
+import email.parser
+import json
+import math
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parent.parent
-WEAK = ROOT / "tests" / "packages" / "weak-model"
-MODEL = ROOT / "model"
+from projects import IRIS, copy_project, environment, stage, write_project
 
-
-def stage(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), *args],
-                          capture_output=True, text=True, env=env)
-
-
-@pytest.fixture
-def weak(tmp_path: Path) -> Path:
-    return shutil.copytree(WEAK, tmp_path / "weak-model")
-
-
-@pytest.fixture
-def model(tmp_path: Path) -> Path:
-    """A copy of the example project with none of its training outputs."""
-    ignore = shutil.ignore_patterns("artifacts", "model.joblib", "manifest.json", "MODEL_CARD.md",
-                                    "dist", "__pycache__", ".pytest_cache")
-    return shutil.copytree(MODEL, tmp_path / "model", ignore=ignore)
+STAGES = ("pin", "train", "test", "build", "publish", "verify", "version", "pipeline", "registry", "new",
+          "summary")
 
 
 def test_every_stage_answers_help():
-    for name in ("pin", "train", "test", "build", "publish", "verify", "pipeline", "registry"):
+    for name in STAGES:
         result = stage(name, "--help")
         assert result.returncode == 0, (name, result.stderr)
         assert "usage:" in result.stdout
 
 
 def test_a_folder_without_pyproject_is_not_a_model_project(tmp_path):
-    result = stage("train", "--project-dir", str(tmp_path))
+    for name in ("train", "test", "build"):
+        result = stage(name, "--project-dir", tmp_path)
+        assert result.returncode == 1
+        assert "is not a model project" in result.stderr and "--project-dir" in result.stderr
+
+
+def retrained(trained, name: str, dest: Path) -> Path:
+    """A private copy of a session-trained fixture, free to change."""
+    return Path(shutil.copytree(trained(name).root, dest, symlinks=True,
+                                ignore=shutil.ignore_patterns("lock")))
+
+
+# --- test: the quality gate, then the project's own tests -----------------------------------
+
+def test_the_gate_passes_a_good_model_then_its_own_tests_run(trained):
+    result = stage("test", "--project-dir", trained("multiclass").root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed: roc_auc_ovr 1.0000 >= 0.95, f1_macro" in result.stdout
+    assert "1 passed" in result.stdout  # tests/test_wine.py, importing the package
+
+
+def test_a_weak_model_is_stopped_by_the_gate(trained):
+    result = stage("test", "--project-dir", trained("weak").root)
     assert result.returncode == 1
-    assert "is not a model project" in result.stderr and "--project-dir" in result.stderr
+    assert "Quality gate: on 143 hold-out rows, roc_auc 0.5000 is below the minimum 0.9000; " \
+           "nothing will be built or published." in result.stderr
 
 
-def test_a_pyproject_without_the_table_names_it(tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    result = stage("train", "--project-dir", str(tmp_path))
-    assert "has no [tool.wheelwright] table" in result.stderr
+def set_gate(project: Path, package: str, gate: dict[str, float]) -> None:
+    """Change the gate in pyproject.toml and in the trained manifest alike."""
+    pyproject = project / "pyproject.toml"
+    table = ", ".join(f"{name} = {value!r}" for name, value in gate.items())
+    pyproject.write_text(re.sub(r"^gate = .*$", f"gate = {{ {table} }}", pyproject.read_text(), flags=re.M))
+    manifest_path = project / ".wheelwright" / "package" / package / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["gate"] = gate
+    manifest_path.write_text(json.dumps(manifest))
 
 
-def test_an_invalid_version_override_is_refused_before_training(weak):
-    result = stage("train", "--project-dir", str(weak), "--version", "1.2-beta+oops+")
+def test_a_score_exactly_at_the_minimum_passes_and_a_hair_above_fails(trained, tmp_path):
+    project = retrained(trained, "regressor", tmp_path / "p")
+    manifest = json.loads((project / ".wheelwright/package/diabetes_progression/manifest.json").read_text())
+    r2 = manifest["metrics"]["r2"]
+    set_gate(project, "diabetes_progression", {"r2": r2})
+    assert stage("test", "--project-dir", project).returncode == 0
+    set_gate(project, "diabetes_progression", {"r2": math.nextafter(r2, 2)})
+    failed = stage("test", "--project-dir", project)
+    assert failed.returncode == 1 and "r2 " in failed.stderr and "is below the minimum" in failed.stderr
+
+
+def test_the_gate_uses_the_configured_metric(trained, tmp_path):
+    project = retrained(trained, "regressor", tmp_path / "p")
+    set_gate(project, "diabetes_progression", {"neg_mean_absolute_error": -1.0})
+    result = stage("test", "--project-dir", project)
     assert result.returncode == 1
-    assert "'1.2-beta+oops+' is not a valid version (PEP 440)" in result.stderr
-    assert not (weak / "artifacts").exists()
+    assert "neg_mean_absolute_error -4" in result.stderr and "below the minimum -1.0000" in result.stderr
 
 
-def test_training_that_ignores_the_version_it_was_given_fails(weak):
-    script = weak / "train.py"
-    script.write_text(script.read_text().replace('os.environ.get("WHEELWRIGHT_VERSION", "0.1.0")', '"0.1.0"'))
-    result = stage("train", "--project-dir", str(weak), "--version", "2.0.0")
+def test_scores_that_differ_from_the_recorded_ones_fail(trained, tmp_path):
+    project = retrained(trained, "multiclass", tmp_path / "p")
+    path = project / ".wheelwright/package/wine_classifier/manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["metrics"]["accuracy"] -= 0.01
+    path.write_text(json.dumps(manifest))
+    result = stage("test", "--project-dir", project)
     assert result.returncode == 1
-    assert "The manifest records version '0.1.0', not '2.0.0'" in result.stderr
+    assert "The package scores differently from the model training scored: accuracy" in result.stderr
 
 
-def test_training_that_saves_elsewhere_fails(weak):
-    pyproject = weak / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('model = "src/weak_model/model.joblib"',
-                                                       'model = "src/weak_model/estimator.joblib"'))
-    result = stage("train", "--project-dir", str(weak))
-    assert "wrote no model at" in result.stderr
-
-
-def test_training_never_sees_a_credential(weak):
-    env = {**os.environ, "NEXUS_PASSWORD": "hunter2", "TWINE_PASSWORD": "hunter3"}
-    assert stage("train", "--project-dir", str(weak), env=env).returncode == 0
-    seen = (weak / "artifacts" / "environment.json").read_text()
-    assert "NEXUS_PASSWORD" not in seen and "TWINE_PASSWORD" not in seen
-
-
-def test_the_gate_threshold_can_be_raised_above_a_good_model(model):
-    assert stage("train", "--project-dir", str(model)).returncode == 0
-    result = stage("test", "--project-dir", str(model), "--min-score", "0.9999")
+def test_a_failing_project_test_fails_the_stage(trained, tmp_path):
+    project = retrained(trained, "multiclass", tmp_path / "p")
+    (project / "tests" / "test_broken.py").write_text("def test_broken():\n    assert 1 == 2\n")
+    result = stage("test", "--project-dir", project)
     assert result.returncode == 1
-    assert "Quality gate: roc_auc 0.99" in result.stderr and "below the minimum 0.9999" in result.stderr
+    assert "1 failed" in result.stdout and "The model project's tests failed" in result.stderr
 
 
-def test_a_model_file_replaced_after_training_fails_the_gate(model, weak):
-    assert stage("train", "--project-dir", str(model)).returncode == 0
-    assert stage("train", "--project-dir", str(weak)).returncode == 0
-    target = model / "src" / "tumor_classifier" / "model.joblib"
-    shutil.copy(weak / "src" / "weak_model" / "model.joblib", target)
-    result = stage("test", "--project-dir", str(model))
-    assert result.returncode == 1
-    assert "ModelIntegrityError" in result.stderr and "was altered" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_the_projects_tests_see_no_credential(trained, tmp_path):
+    project = retrained(trained, "multiclass", tmp_path / "p")
+    (project / "tests" / "test_env.py").write_text(
+        "import os\n\ndef test_no_secret():\n"
+        "    assert not [k for k in os.environ if k.startswith(('NEXUS_', 'TWINE_'))]\n")
+    env = environment(NEXUS_PASSWORD="hunter2", NEXUS_USERNAME="ci", TWINE_PASSWORD="x", NEXUS_URL="https://n/")
+    result = stage("test", "--project-dir", project, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
 
 
-def test_a_wheel_without_the_model_is_refused(weak, tmp_path):
-    # weak-model does not list its trained files as hatch artifacts, so git-ignore drops them.
-    (weak / ".git").mkdir()  # hatchling reads .gitignore only inside a repository
-    assert stage("train", "--project-dir", str(weak)).returncode == 0
-    result = stage("build", "--project-dir", str(weak), "--outdir", str(tmp_path / "dist"))
-    assert result.returncode == 1
-    assert "does not contain weak_model/model.joblib" in result.stderr
-    assert "[tool.hatch.build] artifacts" in result.stderr
-    assert not (tmp_path / "dist").exists()
+def test_a_project_without_tests_relies_on_the_gate(tmp_path):
+    project = write_project(tmp_path / "p", IRIS)
+    assert stage("train", "--project-dir", project).returncode == 0
+    result = stage("test", "--project-dir", project)
+    assert result.returncode == 0 and "has no tests of its own" in result.stdout
 
 
-def test_build_before_training_says_to_train(model, tmp_path):
-    result = stage("build", "--project-dir", str(model), "--outdir", str(tmp_path / "dist"))
-    assert result.returncode == 1
-    assert "the model has not been trained" in result.stderr
+# --- build: the wheel, and the wheel installed alone ------------------------------------------
+
+def wheel_members(wheel: Path) -> tuple[set[str], email.message.Message]:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        return names, email.parser.BytesParser().parsebytes(archive.read(meta))
 
 
 @pytest.mark.slow
-def test_the_same_commit_builds_the_same_wheel_twice(model, tmp_path):
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    digests = []
-    for run in ("one", "two"):
-        for artifact in (model / "artifacts", model / "src" / "tumor_classifier" / "model.joblib"):
-            shutil.rmtree(artifact, ignore_errors=True) if artifact.is_dir() else artifact.unlink(missing_ok=True)
-        assert stage("train", "--project-dir", str(model), env=env).returncode == 0
-        out = tmp_path / run
-        assert stage("build", "--project-dir", str(model), "--outdir", str(out), env=env).returncode == 0
-        digests.append([p.read_bytes() for p in sorted(out.iterdir())])
-    assert digests[0] == digests[1]
-
-
-def test_verify_waits_a_bounded_time_for_the_index(registry, model, tmp_path):
-    wheel = tmp_path / "tumor_classifier-1.2.0-py3-none-any.whl"
-    wheel.write_bytes(b"not published")
-    result = stage("verify", "--project-dir", str(model), "--index-url", registry.index_url,
-                   "--wheel", str(wheel), "--wait", "1")
-    assert result.returncode == 1
-    assert "still does not list tumor_classifier-1.2.0-py3-none-any.whl after 1 s" in result.stderr
+@pytest.mark.parametrize("fixture, package, requires", [
+    ("tumor", "tumor_classifier", {"scikit-learn==1.9.*", "numpy>=2.4,<3", "joblib>=1.6,<2", "pandas>=3.1,<4"}),
+    ("regressor", "diabetes_progression", {"scikit-learn==1.9.*", "numpy>=2.4,<3", "joblib>=1.6,<2"}),
+    ("own-dependency", "review_sentiment", {"unidecode>=1.3", "scikit-learn==1.9.*"}),
+])
+def test_the_wheel_holds_the_package_and_declares_what_the_model_needs(built, fixture, package, requires):
+    wheel = built(fixture)
+    names, metadata = wheel_members(wheel)
+    for member in ("__init__.py", "__main__.py", "py.typed", "model.joblib", "manifest.json", "MODEL_CARD.md",
+                   "_runtime/__init__.py"):
+        assert f"{package}/{member}" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    declared = {str(Requirement(r)) for r in metadata.get_all("Requires-Dist")}
+    assert {str(Requirement(r)) for r in requires} <= declared, declared
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert not list(wheel.parent.glob("*.tar.gz"))  # no sdist unless asked for
 
 
 @pytest.mark.slow
-def test_verify_refuses_a_published_file_that_is_not_the_one_built(registry, credentials, model, tmp_path):
-    assert stage("train", "--project-dir", str(model)).returncode == 0
-    assert stage("build", "--project-dir", str(model), "--outdir", str(tmp_path / "dist")).returncode == 0
-    wheel = next((tmp_path / "dist").glob("*.whl"))
-    username, password = credentials
-    upload = subprocess.run(
-        [sys.executable, "-m", "twine", "upload", "--disable-progress-bar", "--repository-url",
-         registry.upload_url, str(wheel)],
-        env={**os.environ, "TWINE_USERNAME": username, "TWINE_PASSWORD": password},
-        capture_output=True, text=True)
-    assert upload.returncode == 0, upload.stdout + upload.stderr
-    local = tmp_path / "local" / wheel.name
-    local.parent.mkdir()
-    local.write_bytes(wheel.read_bytes() + b"\0")  # same name, other bytes
-    result = stage("verify", "--project-dir", str(model), "--index-url", registry.index_url,
-                   "--wheel", str(local))
+def test_a_dependency_missing_from_the_metadata_stops_the_build(trained, tmp_path):
+    project = retrained(trained, "own-dependency", tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('dependencies = ["unidecode>=1.3"]\n', ""))
+    result = stage("build", "--project-dir", project)
     assert result.returncode == 1
-    assert "is not the wheel this run built (sha256 differs)" in result.stderr
+    assert "installed alone, cannot import 'unidecode'" in result.stderr
+    assert "Add the distribution that provides 'unidecode' to [project] dependencies" in result.stderr
+    assert not list((project / ".wheelwright" / "dist").glob("*.whl"))
+
+
+def test_a_declared_dependency_that_excludes_the_trained_version_is_named(trained, tmp_path):
+    project = retrained(trained, "regressor", tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        'description = "Predicts', 'dependencies = ["scikit-learn<1.0"]\ndescription = "Predicts'))
+    result = stage("build", "--project-dir", project)
+    assert result.returncode == 1
+    assert "asks for scikit-learn<1.0, but the model was trained with scikit-learn 1.9" in result.stderr
+
+
+@pytest.mark.slow
+def test_an_sdist_is_built_only_when_asked_for(trained, tmp_path):
+    project = retrained(trained, "regressor", tmp_path / "p")
+    result = stage("build", "--project-dir", project, "--sdist", "--outdir", tmp_path / "dist")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        "diabetes_progression-0.3.0-py3-none-any.whl", "diabetes_progression-0.3.0.tar.gz"]
+
+
+def package_files(package_root: Path) -> dict[str, bytes]:
+    return {p.relative_to(package_root).as_posix(): p.read_bytes()
+            for p in sorted(package_root.rglob("*")) if p.is_file() and p.name != "pyproject.toml"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["tumor", "multiclass", "regressor", "categorical", "own-dependency", "weak"])
+def test_the_same_commit_trains_the_same_package_twice(trained, fixture, tmp_path):
+    again = copy_project(fixture, tmp_path / fixture)
+    result = stage("train", "--project-dir", again)
+    assert result.returncode == 0, result.stdout + result.stderr
+    first = package_files(trained(fixture).build_root)
+    second = package_files(again / ".wheelwright" / "package")
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+    assert (again / ".wheelwright" / "holdout.csv").read_bytes() == trained(fixture).holdout.read_bytes()
+
+
+@pytest.mark.slow
+def test_the_same_package_builds_the_same_wheel_twice(built, tmp_path):
+    first = built("categorical")
+    again = copy_project("categorical", tmp_path / "again")
+    for name in ("train", "build"):
+        result = stage(name, "--project-dir", again)
+        assert result.returncode == 0, result.stdout + result.stderr
+    second = next((again / ".wheelwright" / "dist").glob("*.whl"))
+    assert second.name == first.name and second.read_bytes() == first.read_bytes()
+
+
+# --- The package, imported as its users will -------------------------------------------------
+
+def run_python(code: str, package_root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=package_root,
+                          env=environment(PYTHONPATH=str(package_root)))
+
+
+@pytest.mark.parametrize("fixture, package, alias", [
+    ("multiclass", "wine_classifier", "Classifier"),
+    ("regressor", "diabetes_progression", "Regressor"),
+])
+def test_the_generated_api_is_named_for_the_task(trained, fixture, package, alias):
+    code = (f"import json, sys, {package} as p\n"
+            f"print(json.dumps([p.{alias} is p.Model, hasattr(p, 'predict_proba'), p.__version__, "
+            f"sorted(set(sys.modules) & {{'sklearn', 'numpy', 'pandas', 'joblib'}})]))")
+    done = run_python(code, trained(fixture).build_root)
+    assert done.returncode == 0, done.stderr
+    same, proba, version, heavy = json.loads(done.stdout)
+    assert same and proba == (alias == "Classifier") and heavy == []
+    assert version == json.loads(trained(fixture).manifest.read_text())["version"]
+
+
+def test_the_card_is_filled_from_the_manifest(trained):
+    card = (trained("categorical").package_dir / "MODEL_CARD.md").read_text()
+    assert card.startswith("# churn-model 1.0.0\n")
+    assert "| roc_auc | 0.80" in card and "| `contract` | string |" in card and "churn_model.predict_proba" in card
+
+
+def test_a_card_template_with_an_unknown_field_is_refused(tmp_path):
+    project = write_project(tmp_path / "p", IRIS)
+    (project / "MODEL_CARD.md").write_text("# {name}\n\nScore: {metrics[accuracy]:.2f}, by {author}\n")
+    result = stage("train", "--project-dir", project)
+    assert result.returncode == 1
+    assert "MODEL_CARD.md cannot be filled from the manifest: KeyError: 'author'" in result.stderr

@@ -1,4 +1,5 @@
-"""version: which version a run builds, from its ref, its run number and the project."""
+"""version: which version a run builds, from its ref, its run number and the project, by the
+same rules in CI and on a laptop. The rules in-process; the command line as a process."""
 
 from __future__ import annotations
 
@@ -9,31 +10,20 @@ from pathlib import Path
 import pytest
 
 import version
-from _wheelwright import PipelineError, load_project
-
-ROOT = Path(__file__).resolve().parent.parent
+from _project import load_project
+from _wheelwright import PipelineError
+from projects import IRIS, ROOT, write_project
 
 
 def project(tmp_path: Path, declared: str = "1.2.0"):
-    (tmp_path / "pyproject.toml").write_text(f"""\
-[project]
-name = "demo-model"
-
-[tool.wheelwright]
-package = "demo_model"
-version = "{declared}"
-train = "train.py"
-model = "src/demo_model/model.joblib"
-manifest = "src/demo_model/manifest.json"
-holdout = "artifacts/holdout.csv"
-min-score = 0.9
-""")
+    write_project(tmp_path, IRIS, project='name = "demo-model"\ndescription = "A demo."',
+                  table=f'version = "{declared}"\ngate = {{ accuracy = 0.9 }}')
     return load_project(tmp_path)
 
 
 def decide(tmp_path: Path, *, declared: str = "1.2.0", ref: str = "refs/heads/main",
-           run_number: str = "7", publish: bool = False, override: str | None = None):
-    return version.decide(project(tmp_path, declared), ref=ref, run_number=run_number,
+           run_number: str = "7", publish: bool = False, override: str | None = None, dirty: bool = False):
+    return version.decide(project(tmp_path, declared), version.Source(ref, run_number, dirty),
                           publish=publish, override=override)
 
 
@@ -56,6 +46,14 @@ def test_a_release_tag_refuses_a_different_version_input(tmp_path):
 
 def test_tags_compare_as_versions_not_strings(tmp_path):
     assert decide(tmp_path, declared="1.2.0rc1", ref="refs/tags/v1.2.0-rc.1").version == "1.2.0rc1"
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3-foo", "v1.2.0+local", "v1.2.0.dev3", "v1.2.x"])
+def test_a_malformed_release_tag_fails_naming_the_form_expected(tmp_path, tag):
+    with pytest.raises(PipelineError) as caught:
+        decide(tmp_path, ref=f"refs/tags/{tag}", publish=True)
+    assert f"The tag {tag} looks like a release tag but does not name a release version" in str(caught.value)
+    assert "v1.2.3, v1.2.3rc1" in str(caught.value)
 
 
 def test_an_untagged_publishing_run_gets_a_dev_version_from_the_run_number(tmp_path):
@@ -82,9 +80,50 @@ def test_the_version_input_wins_off_tags(tmp_path):
     assert (decision.version, decision.kind) == ("1.5", "override")
 
 
-def test_a_publishing_run_needs_a_run_number(tmp_path):
+@pytest.mark.parametrize("run_number", ["", "0", "-1", "x"])
+def test_a_publishing_run_needs_a_positive_run_number(tmp_path, run_number):
     with pytest.raises(PipelineError, match="not a positive integer"):
-        decide(tmp_path, publish=True, run_number="")
+        decide(tmp_path, publish=True, run_number=run_number)
+
+
+def test_a_run_number_of_one_is_the_first(tmp_path):
+    assert decide(tmp_path, publish=True, run_number="1").version == "1.2.0.dev1"
+
+
+def test_a_local_version_is_never_published(tmp_path):
+    with pytest.raises(PipelineError, match=r"1.0\+abc is a local version"):
+        decide(tmp_path, publish=True, override="1.0+abc")
+    assert decide(tmp_path, publish=False, override="1.0+abc").version == "1.0+abc"
+
+
+def test_an_empty_version_input_is_an_error_not_ignored(tmp_path):
+    with pytest.raises(PipelineError, match="--version is empty"):
+        decide(tmp_path, override="")
+
+
+def test_an_uncommitted_tree_never_publishes(tmp_path):
+    for ref, override in (("refs/tags/v1.2.0", None), ("refs/heads/main", "1.2.0"), ("refs/heads/main", None)):
+        with pytest.raises(PipelineError, match="is not committed"):
+            decide(tmp_path, ref=ref, override=override, publish=True, dirty=True)
+    assert decide(tmp_path, dirty=True).version == "1.2.0"  # building it is fine
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_a_laptop_reads_its_ref_and_state_from_git(tmp_path):
+    project(tmp_path)
+    assert version.local_source(tmp_path).dirty  # not in git at all
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    assert version.local_source(tmp_path) == version.Source("", "1", dirty=False)
+    git(tmp_path, "tag", "v1.2.0")
+    assert version.local_source(tmp_path) == version.Source("refs/tags/v1.2.0", "1", dirty=False)
+    (tmp_path / "train.py").write_text("# edited\n")
+    assert version.local_source(tmp_path).dirty
 
 
 def test_the_command_line_writes_the_outputs(tmp_path):
@@ -99,6 +138,18 @@ def test_the_command_line_writes_the_outputs(tmp_path):
     assert "demo-model 1.2.0.dev3 (dev: an untagged publishing run, number 3)" in result.stdout
     text = outputs.read_text()
     assert "version<<" in text and "\n1.2.0.dev3\n" in text and "\ndev\n" in text
+
+
+def test_the_command_line_takes_the_version_from_the_environment_in_ci(tmp_path):
+    project(tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "version.py"), "--project-dir", str(tmp_path)],
+        capture_output=True, text=True,
+        env={"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "GITHUB_RUN_NUMBER": "4",
+             "WHEELWRIGHT_VERSION": "1.3.0rc1", "PATH": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "demo-model 1.3.0rc1 (override: the version input)" in result.stdout
 
 
 def test_the_command_line_fails_with_an_annotation_on_a_mismatched_tag(tmp_path):

@@ -144,8 +144,8 @@ def pipeline(args: argparse.Namespace, stage: Stages) -> dict[str, str]:
             raise PipelineError(f"The build made {built['version']}, not the {version} this run decided.")
         if target is None:
             return built
-        files = [built["wheel"], *([built["sdist"]] if built.get("sdist") else [])]
-        published = stage("publish", ["publish", "--repository-url", target.upload_url, *files],
+        published = stage("publish", ["publish", "--repository-url", target.upload_url, "--name", project.name,
+                                      "--version", version, "--dist", str(Path(built["wheel"]).parent)],
                           {**env, **target.secrets})
         verified = stage("verify", ["verify", *where, "--index-url", target.index_url,
                                     "--wheel", built["wheel"], *(["--python", args.python] if args.python else [])],

@@ -135,6 +135,9 @@ def locate(item: str) -> str | None:
     if item == f"{sys.version_info.major}.{sys.version_info.minor}":
         return sys.executable
     candidates = [shutil.which(f"python{item}")]
+    # pyenv's builds, whichever of them its shims are set to run.
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    candidates += sorted((str(p) for p in pyenv.glob(f"{item}.*/bin/python{item}")), key=_release, reverse=True)
     uv = _venv.find_uv()
     if uv:
         done = subprocess.run([uv, "python", "find", "--no-project", item], capture_output=True, text=True,
@@ -146,6 +149,12 @@ def locate(item: str) -> str | None:
         if done.returncode == 0 and done.stdout.strip() == item:
             return candidate
     return None
+
+
+def _release(path: str) -> tuple[int, ...]:
+    """(3, 12, 1) for .../versions/3.12.1/bin/python3.12."""
+    name = Path(path).parent.parent.name
+    return tuple(int(part) for part in name.split(".") if part.isdigit())
 
 
 # --- The check -------------------------------------------------------------------------------
@@ -187,8 +196,11 @@ def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
-    parser.add_argument("--index-url", required=True,
-                        help="the repository's simple index, e.g. https://HOST/repository/pypi-all/simple/")
+    parser.add_argument("--repository-url", default="",
+                        help="the hosted repository's upload URL; its index is this + simple/")
+    parser.add_argument("--index-url", default="",
+                        help="the simple index to install from instead, e.g. a group: "
+                             "https://HOST/repository/pypi-all/simple/")
     parser.add_argument("--wheel", type=Path, required=True, help="the wheel the build stage made")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT,
                         help=f"seconds to wait for the index to list the wheel (default: {DEFAULT_WAIT:.0f})")
@@ -199,11 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     on_signals()
     try:
         project = load_project(args.project_dir)
+        index_url = args.index_url or (args.repository_url.rstrip("/") + "/simple/" if args.repository_url else "")
+        if not index_url:
+            raise PipelineError("verify needs --repository-url (its index is that + simple/) or --index-url.",
+                                "Pass the repository the wheel was published to.")
         if not args.wheel.is_file():
             raise PipelineError(f"{args.wheel} does not exist.", "Pass the wheel the build stage made.")
         pythons = find_pythons([p.strip() for p in args.python.split(",") if p.strip()])
         with exclusive(project.work / "lock", project.name):
-            results = verify(project, args.index_url, args.wheel, sha256_file(args.wheel), args.wait, pythons)
+            results = verify(project, index_url, args.wheel, sha256_file(args.wheel), args.wait, pythons)
     except PipelineError as error:
         set_output("verified", "false")
         return fail(STAGE, error)

@@ -8,8 +8,8 @@ GitHub Actions (``GITHUB_REF``, ``GITHUB_RUN_NUMBER``); on a laptop from git its
 clean work tree whose commit carries the tag ``vX.Y.Z`` is that release. The rules, in
 order:
 
-1. A release tag ``vX.Y.Z`` (any PEP 440 version after the ``v``) builds exactly
-   ``X.Y.Z``, and the project's declared version, and ``--version`` when given, must say
+1. A release tag ``vX.Y.Z`` (any PEP 440 version after the ``v``), or
+   ``<project name>-vX.Y.Z`` in a repository of several models, builds exactly ``X.Y.Z``, and the project's declared version, and ``--version`` when given, must say
    the same: a tag never silently publishes something else. A tag that starts like one
    (``v1.2.3-foo``) but is not a version fails, naming the form expected.
 2. Publishing from an uncommitted tree (or from outside git) fails: a published version
@@ -23,7 +23,9 @@ order:
    declared version.
 
 A local version (``1.2.0+abc``) is never published: ``pip install ==1.2.0`` would pick it.
-Outputs ``version`` and ``kind`` (``release``, ``override``, ``dev`` or ``declared``).
+Outputs ``version``, ``kind`` (``release``, ``override``, ``dev`` or ``declared``), the
+project's ``name``, and the names of the workflow artifacts that carry its wheel and
+hold-out set between jobs (``dist-artifact``, ``holdout-artifact``).
 """
 
 from __future__ import annotations
@@ -61,27 +63,34 @@ class Source:
     dirty: bool
 
 
-def release_tag(ref: str) -> str | None:
-    """The version a ``refs/tags/vX.Y.Z`` ref names; None for any other ref.
+def release_tag(ref: str, name: str = "") -> str | None:
+    """The version a release tag names: ``refs/tags/vX.Y.Z``, or ``refs/tags/<name>-vX.Y.Z``
+    for the project called ``name`` (a repository of several models tags each its own way).
+    None for any other ref.
 
     Raises :class:`PipelineError` for a tag that starts like a release but is no version.
     """
     if not ref.startswith(TAG_PREFIX):
         return None
     tag = ref[len(TAG_PREFIX):]
-    if not RELEASE_LIKE.match(tag):
+    own = f"{name}-"
+    if name and tag.lower().startswith(own.lower()) and RELEASE_LIKE.match(tag[len(own):]):
+        number = tag[len(own) + 1:]
+    elif RELEASE_LIKE.match(tag):
+        number = tag[1:]
+    else:
         return None
     from packaging.version import InvalidVersion, Version
 
     try:
-        version = Version(tag[1:])
+        version = Version(number)
     except InvalidVersion:
         version = None
     if version is None or version.local is not None or version.dev is not None:
         raise PipelineError(
             f"The tag {tag} looks like a release tag but does not name a release version.",
-            "Release tags are v then a PEP 440 version without a local or .dev part: "
-            "v1.2.3, v1.2.3rc1, v1.2.3.post1. Delete the tag and push a well-formed one.",
+            "Release tags are v (or <project name>-v) then a PEP 440 version without a local or "
+            ".dev part: v1.2.3, v1.2.3rc1, churn-model-v1.2.3. Delete the tag and push a well-formed one.",
         )
     return str(version)
 
@@ -100,7 +109,7 @@ def decide(project: Project, source: Source, *, publish: bool, override: str | N
     """Apply the rules of this module's docstring; raise :class:`PipelineError` on a conflict."""
     declared = project.version
     wanted = parse_version(override, "--version") if override is not None else None
-    tagged = release_tag(source.ref)
+    tagged = release_tag(source.ref, project.name)
     if publish and source.dirty:
         raise PipelineError(
             f"{project.root} is not committed: a published version must be rebuildable from a "
@@ -153,7 +162,7 @@ def refuse_local(version: str) -> None:
         )
 
 
-def local_source(root: Path) -> Source:
+def local_source(root: Path, name: str = "") -> Source:
     """The ref, run number and state of a laptop's git checkout (empty outside git)."""
     def git(*args: str) -> str | None:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
@@ -161,19 +170,20 @@ def local_source(root: Path) -> Source:
 
     if git("rev-parse", "--is-inside-work-tree") != "true":
         return Source("", "", dirty=True)  # no commit holds it
-    tags = sorted(t for t in (git("tag", "--points-at", "HEAD") or "").split() if RELEASE_LIKE.match(t))
+    tags = sorted(t for t in (git("tag", "--points-at", "HEAD") or "").split()
+                  if RELEASE_LIKE.match(t) or t.lower().startswith(f"{name.lower()}-v"))
     dirty = bool(git("status", "--porcelain", "--untracked-files=normal", "--", "."))
     return Source(f"{TAG_PREFIX}{tags[-1]}" if tags else "", git("rev-list", "--count", "HEAD") or "",
                   dirty=dirty)
 
 
-def source_of(args: argparse.Namespace, root: Path) -> Source:
+def source_of(args: argparse.Namespace, root: Path, name: str) -> Source:
     """CI's ref and run number when running there, else the laptop's git checkout."""
     if os.environ.get("GITHUB_ACTIONS") == "true" or args.ref is not None:
         return Source(args.ref if args.ref is not None else os.environ.get("GITHUB_REF", ""),
                       args.run_number if args.run_number is not None else os.environ.get("GITHUB_RUN_NUMBER", ""),
                       dirty=False)
-    local = local_source(root)
+    local = local_source(root, name)
     return Source(local.ref, args.run_number or local.run_number, local.dirty)
 
 
@@ -189,13 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project = load_project(args.project_dir)
-        decision = decide(project, source_of(args, project.root), publish=args.publish, override=args.version)
+        decision = decide(project, source_of(args, project.root, project.name), publish=args.publish, override=args.version)
     except PipelineError as error:
         return fail(STAGE, error)
     notice(f"{project.name} {decision.version} ({decision.kind}: {decision.reason})")
     set_output("version", decision.version)
     set_output("kind", decision.kind)
     set_output("name", project.name)
+    # The workflow artifacts that carry this project's wheel and hold-out set between jobs.
+    set_output("dist-artifact", f"wheelwright-dist-{project.name}")
+    set_output("holdout-artifact", f"wheelwright-holdout-{project.name}")
     return 0
 
 

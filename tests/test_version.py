@@ -48,7 +48,14 @@ def test_tags_compare_as_versions_not_strings(tmp_path):
     assert decide(tmp_path, declared="1.2.0rc1", ref="refs/tags/v1.2.0-rc.1").version == "1.2.0rc1"
 
 
-@pytest.mark.parametrize("tag", ["v1.2.3-foo", "v1.2.0+local", "v1.2.0.dev3", "v1.2.x"])
+def test_a_project_may_be_released_by_a_tag_named_for_it(tmp_path):
+    assert decide(tmp_path, ref="refs/tags/demo-model-v1.2.0", publish=True).version == "1.2.0"
+    assert decide(tmp_path, ref="refs/tags/other-model-v9.0.0", publish=True, run_number="3").version == "1.2.0.dev3"
+    with pytest.raises(PipelineError, match="releases 1.3.0"):
+        decide(tmp_path, ref="refs/tags/demo-model-v1.3.0", publish=True)
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3-foo", "v1.2.0+local", "v1.2.0.dev3", "v1.2.x", "demo-model-v1.x"])
 def test_a_malformed_release_tag_fails_naming_the_form_expected(tmp_path, tag):
     with pytest.raises(PipelineError) as caught:
         decide(tmp_path, ref=f"refs/tags/{tag}", publish=True)

@@ -4,6 +4,7 @@ whole or not at all, clear start-up errors, a clean stop."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import signal
@@ -282,3 +283,20 @@ def test_credentials_reach_no_argv(tmp_path, credentials):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_pypiserver_does_not_outlive_a_killed_registry_command(tmp_path, credentials):
+    process, _, _ = start_command(tmp_path / "packages", credentials, tmp_path)
+    server = children(process.pid)
+    assert server
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{server[0]}").exists() and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(server[0], os.WNOHANG)  # reaped by init, not by us: just wait for it to go
+        time.sleep(0.1)
+    alive = Path(f"/proc/{server[0]}").exists()
+    if alive:
+        os.kill(server[0], signal.SIGKILL)
+    assert not alive, "pypiserver kept running after its parent died"

@@ -18,6 +18,8 @@ from _wheelwright import PipelineError, run
 #: Scores recomputed from the same bytes on the same hold-out must match the manifest.
 TOLERANCE = 1e-9
 EVALUATE = Path(__file__).resolve().with_name("_evaluate.py")
+#: Scoring the hold-out set takes seconds; a model that takes this long is stuck.
+TIMEOUT = 15 * 60.0
 
 
 def evaluate(python: str | Path, package: str, holdout: Path, *, cwd: Path,
@@ -27,7 +29,9 @@ def evaluate(python: str | Path, package: str, holdout: Path, *, cwd: Path,
         raise PipelineError(f"The hold-out set {holdout} does not exist.",
                             "Training writes it: run the train stage first.")
     result = run([python, EVALUATE, package, holdout], cwd=cwd, env=env, capture=True,
-                 what=f"Scoring {package} on the hold-out set")
+                 what=f"Scoring {package} on the hold-out set", timeout=TIMEOUT,
+                 timeout_hint="Predicting the hold-out set should take seconds: does the model's "
+                              "predict hang, or wait for something?")
     return json.loads(result.stdout)
 
 

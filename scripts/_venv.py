@@ -19,7 +19,6 @@ import ast
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -28,6 +27,9 @@ from _project import Project
 from _wheelwright import PipelineError, clean_env, run
 
 STAMP = ".wheelwright-lock"
+#: Making an environment and installing into it: generous, for a slow index.
+TIMEOUT = 15 * 60.0
+SLOW_INDEX = "Is the package index slow or unreachable? pip's configuration names it (pip config list)."
 
 
 def bin_python(venv: Path) -> Path:
@@ -57,10 +59,10 @@ def create(venv: Path, python: str | os.PathLike[str] = sys.executable) -> Path:
     if uv:
         # In the venv's parent folder, so that no project's uv settings apply.
         run([uv, "venv", "--quiet", "--python", python, venv], cwd=venv.parent, env=install_env(),
-            capture=True, what=f"Creating a virtual environment with Python {python}")
+            capture=True, what=f"Creating a virtual environment with Python {python}", timeout=TIMEOUT)
     else:
         run([python, "-m", "venv", venv], env=install_env(), capture=True,
-            what=f"Creating a virtual environment with Python {python}")
+            what=f"Creating a virtual environment with Python {python}", timeout=TIMEOUT)
     return bin_python(venv)
 
 
@@ -72,7 +74,8 @@ def install(python: Path, args: list[str], *, what: str, locked: bool = False) -
     env = install_env()
     uv = find_uv()
     if uv is None:
-        run([python, "-m", "pip", "install", "--quiet", *args], env=env, capture=True, what=what)
+        run([python, "-m", "pip", "install", "--quiet", *args], env=env, capture=True, what=what,
+            timeout=TIMEOUT, timeout_hint=SLOW_INDEX)
         return
     pip = pip_config(env)
     if locked:
@@ -80,7 +83,7 @@ def install(python: Path, args: list[str], *, what: str, locked: bool = False) -
     options, extra = uv_options(pip)
     env = {**env, **{k: v for k, v in extra.items() if k not in env}}
     run([uv, "pip", "install", "--quiet", "--python", python, *options, *args],
-        cwd=python.parent, env=env, capture=True, what=what)
+        cwd=python.parent, env=env, capture=True, what=what, timeout=TIMEOUT, timeout_hint=SLOW_INDEX)
 
 
 def fresh(where: Path, wheel: Path, python: str | os.PathLike[str] = sys.executable) -> Path:
@@ -113,8 +116,8 @@ def layered(project: Project) -> Path:
         return venv_python
     project.venv.parent.mkdir(parents=True, exist_ok=True)
     venv_python = create(project.venv)
-    own = Path(subprocess.run([venv_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip())
+    own = Path(run([venv_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                   capture=True, what="Asking the new environment for its site-packages").stdout.strip())
     # Searched after the environment's own site-packages: the project's pins win.
     paths = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     (own / "wheelwright_layer.pth").write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")

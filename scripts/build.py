@@ -37,6 +37,8 @@ from _wheelwright import (
 )
 
 STAGE = "build"
+#: Building and checking a wheel of a few GB takes minutes; this long means a hang.
+TIMEOUT = 30 * 60.0
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,13 @@ def build(project: Project, outdir: Path, *, sdist: bool = False, check_install:
         kinds = ["--wheel", *(["--sdist"] if sdist else [])]
         for kind in kinds:  # each from the tree: no sdist round trip for the wheel
             run([sys.executable, "-m", "build", "--no-isolation", kind, "--outdir", tmp, project.build_root],
-                env=env, what=f"python -m build {kind}", hint="The build backend's message is above.")
+                env=env, what=f"python -m build {kind}", hint="The build backend's message is above.",
+                timeout=TIMEOUT)
         wheel = _one(Path(tmp), "*.whl")
         built_sdist = _one(Path(tmp), "*.tar.gz") if sdist else None
         inspect_wheel(project, wheel, manifest)
         run([sys.executable, "-m", "twine", "check", "--strict", wheel, *([built_sdist] if built_sdist else [])],
-            env=env, capture=True, what="twine check --strict",
+            env=env, capture=True, what="twine check --strict", timeout=TIMEOUT,
             hint="Fix the model card template: it is the package's long description and must render.")
         if check_install:
             check_alone(project, wheel, manifest, Path(tmp))

@@ -26,6 +26,8 @@ STAGE = "test"
 DEFAULT_MARKERS = "not slow"
 #: pytest's exit code when it collected no test.
 NO_TESTS = 5
+#: The project's own tests: they are fast ones (-m "not slow"); an hour means a hang.
+TESTS_TIMEOUT = 60 * 60.0
 
 
 def model_env(project: Project) -> dict[str, str]:
@@ -76,7 +78,9 @@ def run_pytest(project: Project, markers: str) -> bool:
         argv += ["-m", markers]
     try:
         run(argv, cwd=project.root, env=model_env(project), what="The model project's tests",
-            hint="pytest's report is above.")
+            hint="pytest's report is above.", timeout=TESTS_TIMEOUT,
+            timeout_hint="A test hangs, or the suite is slow: mark slow tests @pytest.mark.slow "
+                         "(the stage runs -m 'not slow').")
     except PipelineError as error:
         if f"(exit code {NO_TESTS})" in error.message:
             return False

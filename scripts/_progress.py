@@ -17,7 +17,8 @@ How it shows is decided once, when the step starts:
   second on;
 - anywhere else (Actions, where ``GITHUB_ACTIONS=true``; a pipe; a file): plain lines on
   stderr, the first once the step has run 2 s, then one every 10 s or each time another
-  10 % is done (at most one a second), and a last line with the total and the mean rate.
+  10 % is done (at most one a second), and a last line with the total and the mean rate
+  (and how long the step went on after its last byte, e.g. waiting for a server's answer).
 - A step that ends within 2 s shows nothing at all, in either form.
 
 Progress moves only when the step reports bytes: a stalled transfer prints nothing new
@@ -86,6 +87,7 @@ class Progress:
         self._next_mark = step
         self._bar: object | None = None
         self._task: object | None = None
+        self._all_done_at: float | None = None  # the step may go on after its last byte
 
     # -- feeding it --
 
@@ -95,6 +97,8 @@ class Progress:
     def update(self, done: int) -> None:
         self.done = done
         now = self.clock()
+        if self.total and done >= self.total and self._all_done_at is None:
+            self._all_done_at = now
         if now - self.started < self.quiet_for:
             return
         if self.form == "bar":
@@ -164,13 +168,17 @@ class Progress:
             return
         if not self.shown:
             return
-        elapsed = max(self.clock() - self.started, 1e-9)
+        now = self.clock()
+        elapsed = max(now - self.started, 1e-9)
         if failed:
             of = f" of {human_bytes(self.total)}" if self.total else ""
             self._write(f"{self.label}: stopped after {human_bytes(self.done)}{of}, {elapsed:.1f} s")
-        else:
-            self._write(f"{self.label}: {human_bytes(self.done)} in {elapsed:.1f} s "
-                        f"({human_bytes(self.done / elapsed)}/s)")
+            return
+        moving = max((self._all_done_at or now) - self.started, 1e-9)
+        waited = now - self._all_done_at if self._all_done_at is not None else 0.0
+        self._write(f"{self.label}: {human_bytes(self.done)} in {moving:.1f} s "
+                    f"({human_bytes(self.done / moving)}/s)"
+                    + (f", then {waited:.1f} s waiting" if waited >= 1.0 else ""))
 
     def __enter__(self) -> "Progress":
         return self

@@ -1025,7 +1025,7 @@ def _upload_once(request: dict, report: Callable[[int], None]) -> dict[str, obje
 
     def progress(sent: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY:
+        if now - last[0] >= PROGRESS_EVERY or sent == int(request["size"]):
             last[0] = now
             report(sent)
 
@@ -1159,7 +1159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dists = read_dists(select_dists(paths, project, version, where), project, version)
         results = {d.filename: NOT_ATTEMPTED for d in dists}
         for dist in dists:
-            notice(f"{dist.filename} ({human_size(dist.size)})")
+            notice(f"{dist.filename}: {human_size(dist.size)}")
             results[dist.filename] = "failed"
             results[dist.filename] = publish_file(repository, dist, dry_run=args.dry_run,
                                                   on_retry=_say_retry)

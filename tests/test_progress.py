@@ -84,6 +84,15 @@ def test_a_slow_step_gets_a_line_every_ten_seconds_between_marks():
     assert shown[-1] == "downloading x.whl: 30.0 MB in 30.0 s (1.0 MB/s)"
 
 
+def test_the_last_line_says_how_long_the_step_waited_after_its_last_byte():
+    clock, out = Clock(), io.StringIO()
+    with Progress("uploading x.whl", 100 * MB, stream=out, clock=clock, form="lines") as progress:
+        clock.now = 104.0
+        progress.update(100 * MB)  # all sent in 4 s...
+        clock.now = 114.0          # ... and the answer came 10 s later
+    assert lines_of(out)[-1] == "uploading x.whl: 100.0 MB in 4.0 s (25.0 MB/s), then 10.0 s waiting"
+
+
 def test_without_a_total_lines_show_bytes_and_rate():
     clock, out = Clock(), io.StringIO()
     with Progress("downloading x.whl", None, stream=out, clock=clock, form="lines") as progress:

@@ -39,7 +39,8 @@ the cause. docs/nexus.md records how Nexus answers it, with the source it comes 
 Exit codes: 0 every file is in the repository with this content (with --dry-run: would
 be; with --preflight: the account may upload); 1 a file could not be published, or the
 preflight check failed; 2 the command line, the URL, the credentials or the files are
-unusable (nothing was sent).
+unusable (nothing was sent); 128 + N stopped by signal N (Ctrl-C, SIGTERM), the upload
+child stopped with it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ from _index import (
     exception_detail, page_text, session,
 )
 from _progress import Progress, ProgressReader
-from _wheelwright import CHUNK, PipelineError, clean_env, fail, mask, notice, set_output, summary
+from _wheelwright import (
+    CHUNK, Interrupted, PipelineError, clean_env, fail, mask, notice, on_signals, set_output, summary,
+)
 
 STAGE = "publish"
 
@@ -1075,7 +1078,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
               "       %(prog)s --preflight --repository-url URL",
         epilog="Credentials: NEXUS_USERNAME and NEXUS_PASSWORD in the environment, never "
                "on the command line. Exit codes: 0 published (or already there, identical); "
-               "1 publishing or the preflight check failed; 2 unusable input, nothing sent.")
+               "1 publishing or the preflight check failed; 2 unusable input, nothing sent; "
+               "128+N stopped by signal N.")
     parser.add_argument("--repository-url", required=True, metavar="URL",
                         help="the hosted repository's upload URL, trailing slash included, e.g. "
                              "https://HOST/repository/pypi-hosted/")
@@ -1124,7 +1128,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def report(results: dict[str, str], dists: list[Dist], failure: PublishError | None) -> None:
+def report(results: dict[str, str], dists: list[Dist], failure: PipelineError | None) -> None:
     """Step outputs and the job summary (each a no-op outside Actions)."""
     ok = failure is None and all(s in (UPLOADED, PRESENT) for s in results.values())
     set_output("published", "true" if ok else "false")
@@ -1141,6 +1145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     password = os.environ.get("NEXUS_PASSWORD", "")
     mask(password)  # first: Actions must hide it before any line could show it
     args = parse_args(argv)
+    on_signals()  # Ctrl-C and SIGTERM end the run through the cleanups: the upload child stops too
     results: dict[str, str] = {}
     dists: list[Dist] = []
     try:
@@ -1164,10 +1169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[dist.filename] = publish_file(repository, dist, dry_run=args.dry_run,
                                                   on_retry=_say_retry)
             notice(f"  {results[dist.filename]}" + (f" (sha256 {dist.sha256})" if dist.sha256 else ""))
-    except PublishError as exc:
+    except (PublishError, Interrupted) as exc:
+        label = exc.label if isinstance(exc, PublishError) else "interrupted"
         for name, status in results.items():
             if status == "failed":
-                results[name] = f"failed ({exc.label})"
+                results[name] = f"failed ({label})"
         if results:
             report(results, dists, exc)
         code = fail(STAGE, _redacted(exc, password))
@@ -1183,11 +1189,10 @@ def _say_retry(exc: Transient, delay: float, retry: int) -> None:
     notice(f"  {exc.message} Retry {retry} in {delay:g} s.")
 
 
-def _redacted(exc: PublishError, password: str) -> PublishError:
+def _redacted(exc: PipelineError, password: str) -> PipelineError:
     """Whatever a server echoed, the password is not printed."""
     if password and (password in exc.message or password in exc.hint):
-        return PublishError(exc.message.replace(password, "***"), exc.hint.replace(password, "***"),
-                            status=exc.status, label=exc.label)
+        return PipelineError(exc.message.replace(password, "***"), exc.hint.replace(password, "***"))
     return exc
 
 

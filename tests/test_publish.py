@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import ssl
 import stat
 import subprocess
@@ -549,6 +550,49 @@ def test_nothing_listening_is_retried_then_reported_unreachable(publish, dists, 
     assert "Gave up after 3 attempt(s)" in run.stderr
     assert "could not connect to 127.0.0.1:" in run.stderr and "Connection refused" in run.stderr
     assert "reachable from this runner" in run.stderr
+    assert held(registry) == {}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat_line = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat_line.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_an_upload_stops_the_child_and_says_so(signum, nexus, credentials, dists, registry):
+    built = dists("A")
+    nexus.hang("POST", seconds=30)
+    env = {**base_env(), "NEXUS_USERNAME": credentials[0], "NEXUS_PASSWORD": credentials[1]}
+    process = subprocess.Popen([sys.executable, str(PUBLISH), "--repository-url", upload_url(nexus), *RELEASE,
+                                str(built.wheel)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 20
+    while nexus.count("POST") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    uploaders = _children(process.pid)
+    assert uploaders, "the upload child was not running"
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 128 + signum  # as every stage, and a shell, say it
+    assert f"Stopped by {signal.Signals(signum).name}" in stderr
+    assert stdout.strip().splitlines()[-1] == f"NOT published: {built.wheel.name} failed (interrupted)"
+    assert not [pid for pid in uploaders if _alive(pid)]
+    assert credentials[1] not in stdout + stderr
     assert held(registry) == {}
 
 

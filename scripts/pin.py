@@ -1,4 +1,4 @@
-"""pin: compile hash-locked locks with pip-tools, one lock valid on every supported Python, or check them.
+"""pin: compile hash-locked pip-tools locks valid on every supported Python, or check them.
 
 A lock is the ``.txt`` beside its ``.in``. wheelwright has three, layered so they never
 disagree on a version (each ``.in`` constrains itself with ``-c`` to the lock below it):
@@ -11,9 +11,10 @@ drops any requirement whose marker is false there (``legacy-cgi; python_version 
 "3.13"`` vanishes from a 3.11 compile), so a lock compiled on one Python is not valid on
 another. Regenerating therefore runs pip-compile once per Python (``--python``, default:
 the versions the lock's header names, as ``python3.X`` on PATH or pyenv's builds), each
-with the pip-tools of the stages lock, and merges the results: a pin found in every run is written as is, a pin
-found in some runs only gets a ``python_version`` marker. Installing the lock on any of
-those Pythons installs exactly what pip-compile resolved there.
+with the pip-tools of the stages lock, and merges the results: a pin found in every run
+is written as is, a pin found in some runs only gets a ``python_version`` marker.
+Installing the lock on any of those Pythons installs exactly what pip-compile resolved
+there; on any other, ``make`` refuses it.
 
 **What ``--check`` proves, offline:** every requirement of the ``.in`` files is pinned,
 within its specifier, on each Python the lock declares, and no pin is left for a
@@ -28,10 +29,12 @@ files), so nothing on disk can vouch for an installed package, and ``pip install
 --require-hashes`` skips every package already installed. ``--verify-hashes`` has pip
 fetch, as for a fresh install on this Python and platform, every file the lock selects
 here (``pip download --no-deps --require-hashes``, served from pip's HTTP cache when
-warm) and fails naming any mismatch. Files for other Pythons and platforms are checked
-only when they are installed there (always with ``--require-hashes``), and regenerating
-recomputes every hash from the index (``--no-reuse-hashes``), so ``make lock`` repairs an
-edited one.
+warm) and fails naming any mismatch. It needs the index, so it belongs where one is
+reachable (CI's lock check, ``make check-lock``), not in the offline pin stage. What it
+cannot see: a hash of a file for another Python or platform, edited alike in every layer;
+pip checks that one when it installs the file there (always ``--require-hashes``), and
+regenerating recomputes every hash from the index (``--no-reuse-hashes``), so ``make
+lock`` repairs it.
 """
 
 from __future__ import annotations
@@ -265,7 +268,8 @@ def _disagreements(lock: Lock, constraint_path: Path, python: str | None) -> lis
     for name in sorted(mine.keys() & theirs.keys()):
         a, b = mine[name], theirs[name]
         if a.version != b.version:
-            found.append(f"{lock.path.name} pins {name}=={a.version} but {constraint_path.name} pins {name}=={b.version}")
+            found.append(f"{lock.path.name} pins {name}=={a.version} "
+                         f"but {constraint_path.name} pins {name}=={b.version}")
         elif sorted(a.hashes) != sorted(b.hashes):
             found.append(f"{lock.path.name} and {constraint_path.name} list different hashes for "
                          f"{name}=={a.version}: one of them was edited")

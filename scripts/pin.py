@@ -304,6 +304,21 @@ def verify_hashes(lock_path: Path) -> None:
             "the index, run again where it can (the check needs it).")
 
 
+def covered_by(in_path: Path, in_paths: list[Path]) -> Path | None:
+    """Another lock among ``in_paths`` that is constrained by this one and holds every pin it
+    selects on this interpreter with the same hashes: fetching its files checks this one's."""
+    lock_path = in_path.with_suffix(".txt")
+    mine = read_lock(lock_path).for_python(None)
+    for other in in_paths:
+        if other == in_path or lock_path.resolve() not in read_in_tree(other).constraints:
+            continue
+        theirs = read_lock(other.with_suffix(".txt")).for_python(None)
+        if all(name in theirs and (theirs[name].version, sorted(theirs[name].hashes)) == (pin.version, sorted(pin.hashes))
+               for name, pin in mine.items()):
+            return other.with_suffix(".txt")
+    return None
+
+
 # --- Regenerating --------------------------------------------------------------------
 
 
@@ -528,8 +543,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise PipelineError(" ".join(p.message for p in problems), problems[0].hint)
             if args.verify_hashes:
                 for in_path in in_paths:
-                    with group(f"pip download --require-hashes -r {in_path.with_suffix('.txt').name}"):
-                        verify_hashes(in_path.with_suffix(".txt"))
+                    lock, wider = in_path.with_suffix(".txt"), covered_by(in_path, in_paths)
+                    if wider:
+                        notice(f"{lock.name}: every pin is in {wider.name}, hashes included: checked with it.")
+                        continue
+                    with group(f"pip download --require-hashes -r {lock.name}"):
+                        verify_hashes(lock)
             for in_path in in_paths:
                 lock = in_path.with_suffix(".txt")
                 on = f" (Python {', '.join(read_lock(lock).pythons)})" if read_lock(lock).pythons else ""

@@ -444,3 +444,14 @@ def test_a_requirement_with_a_marker_is_wanted_only_where_its_marker_holds(tmp_p
     assert pin.stale_reasons(in_path, tmp_path / "requirements.txt") == [
         'requirements.in names legacy-cgi; python_version >= "3.13", which requirements.txt does not pin '
         "(on Python 3.13)"]
+
+
+def test_verify_hashes_fetches_a_layer_only_when_no_wider_lock_covers_it(locks):
+    publish, stages, dev = (locks / (layer + ".in") for layer in LAYERS)
+    assert pin.covered_by(publish, [publish, stages, dev]) == locks / "requirements/stages.txt"
+    assert pin.covered_by(stages, [publish, stages, dev]) == locks / "requirements.txt"
+    assert pin.covered_by(dev, [publish, stages, dev]) is None
+    assert pin.covered_by(stages, [publish, stages]) is None  # the dev lock is not checked this time
+    lock = locks / "requirements.txt"
+    edit(lock, block(lock, "twine"), "")
+    assert pin.covered_by(stages, [publish, stages, dev]) is None

@@ -15,10 +15,10 @@ For each file, wheel first: look it up in the repository's simple index. When a 
 that name is listed, compare sha256 (the link's ``#sha256=`` when it has one, else the
 stored file, downloaded and hashed as it arrives): identical is success (a re-run
 publishes nothing), different is an error that says which files inside the wheel differ
-(published versions are immutable). Otherwise upload it, one POST per attempt, from a
-child process whose environment alone carries the credentials (TWINE_USERNAME and
-TWINE_PASSWORD, read by twine's own settings). Connection errors, timeouts and 5xx are
-retried with exponential backoff, and the file is looked up again before each retry,
+(published versions are immutable). Otherwise upload it, one POST per attempt, with
+twine's form fields and session, from a child process whose environment alone carries
+the credentials (TWINE_USERNAME and TWINE_PASSWORD). Connection errors, timeouts and 5xx
+are retried with exponential backoff, and the file is looked up again before each retry,
 because a 5xx can come after the repository stored it. A duplicate answer (Nexus's 400,
 pypiserver's 409/400, devpi's 409) is settled the same way: compare with the stored file.
 

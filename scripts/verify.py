@@ -1,7 +1,8 @@
 """verify: install the published wheel from the repository on each Python and score it.
 
 Waits (bounded) until the repository's index lists the wheel, downloads it from the link
-there and checks it is, byte for byte, the wheel that was built. Then, for each Python
+there (``_index``, the client publish uses too) and checks it is, byte for byte, the
+wheel that was built. Then, for each Python
 asked for (by default every supported version this machine has), installs it into a new
 virtual environment outside the source tree, with its dependencies from pip's own
 configuration, and scores it on the hold-out set: every metric its manifest records
@@ -12,8 +13,6 @@ job summary).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import html.parser
 import json
 import os
 import shutil
@@ -21,91 +20,37 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 import _venv
 from _evaluation import evaluate, mismatches
+from _index import Index
 from _project import Project, load_project
 from _wheelwright import (
-    CHUNK, SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice,
-    on_signals, set_output, sha256_file, summary,
+    SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice, on_signals,
+    set_output, sha256_file, summary,
 )
 
 STAGE = "verify"
 DEFAULT_WAIT = 120.0
 
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.page = page
-        self.files: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href") if tag == "a" else None
-        if href:
-            url = urllib.parse.urljoin(self.page, href.split("#", 1)[0])
-            self.files[url.rstrip("/").rsplit("/", 1)[-1]] = url
-
-
-def listed_files(project_page: str) -> dict[str, str]:
-    """The files the simple index page at ``project_page`` links to, name to URL (empty when 404)."""
-    try:
-        with urllib.request.urlopen(project_page, timeout=10) as answer:
-            page = answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return {}
-        raise PipelineError(f"{project_page} answered HTTP {exc.code}.",
-                            "Check --index-url: it is the repository's /simple/ URL.") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise PipelineError(f"Cannot reach {project_page}: {exc}.",
-                            "Check --index-url and that the repository is up.") from None
-    parser = _Links(project_page)
-    parser.feed(page)
-    return parser.files
-
-
-def wait_listed(index_url: str, project: str, filename: str, wait: float) -> tuple[float, str]:
+def wait_listed(index: Index, project: str, filename: str, wait: float) -> tuple[float, str]:
     """Poll the index with backoff until it lists ``filename``; return the seconds waited
     and the file's URL."""
-    page = f"{index_url.rstrip('/')}/{canonicalize_name(project)}/"
     start = time.monotonic()
     delay = 0.5
-    while filename not in (files := listed_files(page)):
+    while (link := index.find(project, filename)) is None:
         waited = time.monotonic() - start
         if waited >= wait:
             raise PipelineError(
-                f"{page} still does not list {filename} after {wait:.0f} s.",
+                f"{index.project_url(project)} still does not list {filename} after {wait:.0f} s.",
                 "Was it published to a repository this index includes? A group index "
                 "may lag its members: raise --wait.",
             )
         time.sleep(min(delay, wait - waited))
         delay = min(delay * 2, 10.0)
-    return time.monotonic() - start, files[filename]
-
-
-def download(url: str, dest: Path) -> str:
-    """Save the file at ``url`` as ``dest``; return its sha256, hashed as it arrives."""
-    digest = hashlib.sha256()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as answer, open(dest, "wb") as out:
-            while chunk := answer.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-    except urllib.error.HTTPError as exc:
-        raise PipelineError(f"Downloading {url} answered HTTP {exc.code}.",
-                            "The index lists the file but will not serve it: check the repository.") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise PipelineError(f"Cannot download {url}: {exc}.",
-                            "Check that the repository is up and serves its files.") from None
-    return digest.hexdigest()
+    return time.monotonic() - start, link.url
 
 
 # --- Pythons -------------------------------------------------------------------------------
@@ -162,12 +107,14 @@ def _release(path: str) -> tuple[int, ...]:
 def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: float,
            pythons: list[str]) -> list[dict]:
     """Run every check; return the evaluation of the installed wheel on each Python."""
-    waited, url = wait_listed(index_url, project.name, wheel.name, wait)
+    index = Index(index_url)
+    waited, url = wait_listed(index, project.name, wheel.name, wait)
     notice(f"{wheel.name} is listed by the index (after {waited:.1f} s)")
     results = []
     with tempfile.TemporaryDirectory(prefix="wheelwright-verify-") as tmp:
         fetched = Path(tmp) / "downloads" / wheel.name
-        if download(url, fetched) != sha256:
+        fetched.parent.mkdir()
+        if index.download(url, fetched).sha256 != sha256:
             raise PipelineError(
                 f"The repository's {wheel.name} is not the wheel this run built (sha256 differs).",
                 "The version was published earlier with other content: bump the version.",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -215,7 +216,6 @@ def swap_model(model_dir: Path, other: Built) -> None:
     [
         ({"task": "regression", "methods": ["predict"]}, "the manifest describes a regressor, the file holds a Pipeline"),
         ({"classes": ["malignant", "benign"]}, r"its classes are \['benign', 'malignant'\], the manifest's"),
-        ({"input": "dataframe"}, "its features are not the manifest's"),
     ],
 )
 def test_an_estimator_unlike_its_manifest_is_refused(binary: Built, model_dir: Path,
@@ -223,6 +223,16 @@ def test_an_estimator_unlike_its_manifest_is_refused(binary: Built, model_dir: P
     edit_manifest(model_dir, **changes)
     with pytest.raises(runtime(binary).ModelIntegrityError, match=message):
         runtime(binary).Model(model_dir).predict(binary.X)
+
+
+def test_a_dataframe_model_whose_features_the_manifest_misnames_is_refused(packages: Packages, tmp_path: Path) -> None:
+    built = packages("rt_multiclass")  # a random forest fitted on a DataFrame
+    model_dir = tmp_path / "model"
+    shutil.copytree(built.package_dir, model_dir, ignore=shutil.ignore_patterns("_runtime", "*.py"))
+    manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
+    edit_manifest(model_dir, features=list(reversed(manifest["features"])))
+    with pytest.raises(runtime(built).ModelIntegrityError, match="its features are not the manifest's"):
+        runtime(built).Model(model_dir).predict(built.X)
 
 
 def test_another_models_file_is_refused(packages: Packages, binary: Built, model_dir: Path) -> None:

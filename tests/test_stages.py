@@ -247,3 +247,40 @@ def test_a_card_template_with_an_unknown_field_is_refused(tmp_path):
     result = stage("train", "--project-dir", project)
     assert result.returncode == 1
     assert "MODEL_CARD.md cannot be filled from the manifest: KeyError: 'author'" in result.stderr
+
+
+SPY = '''
+import json, os
+from pathlib import Path
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Runs wherever the model is unpickled: training's scoring, the gate, the build's check.
+with open(os.environ["SPY_LOG"], "a") as log:
+    log.write(json.dumps(sorted(os.environ)) + "\\n")
+
+
+class Same(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X
+'''
+
+
+def test_no_process_that_runs_the_models_code_sees_a_credential(tmp_path):
+    project = write_project(tmp_path / "p", IRIS.replace(
+        "return LogisticRegression(max_iter=500).fit(X_train, y_train), X_test, y_test",
+        "from sklearn.pipeline import make_pipeline\n    from tiny_model.spy import Same\n"
+        "    return make_pipeline(Same(), LogisticRegression(max_iter=500)).fit(X_train, y_train), X_test, y_test"))
+    (project / "src" / "tiny_model").mkdir(parents=True)
+    (project / "src" / "tiny_model" / "spy.py").write_text(SPY)
+    log = tmp_path / "spy.log"
+    secrets = {"NEXUS_PASSWORD": "hunter2", "NEXUS_USERNAME": "ci", "NEXUS_URL": "https://n/",
+               "TWINE_PASSWORD": "hunter3", "TWINE_USERNAME": "ci", "TWINE_REPOSITORY_URL": "https://n/"}
+    for name in ("train", "test", "build"):
+        result = stage(name, "--project-dir", project, env=environment(SPY_LOG=str(log), **secrets))
+        assert result.returncode == 0, result.stdout + result.stderr
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(seen) >= 3  # training, the gate, the wheel installed alone
+    assert not [name for names in seen for name in names if name.startswith(("NEXUS_", "TWINE_"))]

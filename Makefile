@@ -23,15 +23,20 @@ PYTHON_VERSION := $(firstword $(subst -, ,$(PYTHON_ID)))
 STAGES_STAMP := $(VENV)/.installed-stages-$(PYTHON_ID)
 DEV_STAMP := $(VENV)/.installed-dev-$(PYTHON_ID)
 
-.PHONY: pipeline test lock check-lock lint bench clean
+.PHONY: pipeline test new lock check-lock lint bench clean
 
 # The pipeline needs only the stages' lock (about half the packages of the full one);
 # the tests, linters and benchmark need everything.
 pipeline: $(STAGES_STAMP)
-	$(BIN)/python scripts/pipeline.py --project-dir $(PROJECT)
+	$(BIN)/python scripts/pipeline.py --project-dir "$(PROJECT)"
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
+
+# A new model project that passes the pipeline as created: make new NAME=models/churn-model
+new: $(STAGES_STAMP)
+	@test -n "$(NAME)" || { echo "make: say where: make new NAME=models/churn-model" >&2; exit 1; }
+	$(BIN)/python scripts/new.py "$(NAME)"
 
 lock: $(STAGES_STAMP)
 	$(BIN)/python scripts/pin.py $(foreach p,$(LOCK_PYTHONS),--python $(p))

@@ -29,6 +29,7 @@ from typing import Iterator
 
 import registry
 from _project import load_project
+from pin import OWN_LOCKS
 from _wheelwright import (
     Interrupted, PipelineError, clean_env, exclusive, fail, on_signals, read_outputs, run,
     set_output,
@@ -110,16 +111,18 @@ def publish_target(index_url: str | None, packages: Path) -> Iterator[Target]:
     username, password = "wheelwright", secrets.token_urlsafe(24)
     print(f"NEXUS_URL is not set: publishing to an embedded registry (packages in {packages}/)")
     with registry.serve(packages, username=username, password=password) as reg:
+        for line in reg.cleared:
+            print(line)
         yield Target(reg.upload_url, index_url or reg.index_url,
                      {"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password}, embedded=True)
 
 
 def requirements(args: argparse.Namespace, project_dir: Path) -> list[str]:
-    """pin's arguments: wheelwright's lock, and the project's own when it has one."""
-    found = ["--requirements", args.requirements]
+    """pin's arguments: wheelwright's locks, and the project's own when it has one."""
+    ins = [Path(p) for p in args.requirements or OWN_LOCKS]
     if (project_dir / "requirements.in").is_file():
-        found += ["--requirements", str(project_dir / "requirements.in")]
-    return found
+        ins.append(project_dir / "requirements.in")
+    return [arg for path in ins for arg in ("--requirements", str(path))]
 
 
 def pipeline(args: argparse.Namespace, stage: Stages) -> dict[str, str]:
@@ -156,8 +159,9 @@ def pipeline(args: argparse.Namespace, stage: Stages) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipeline.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", default=".", help="the model project (default: .)")
-    parser.add_argument("--requirements", default="requirements.in",
-                        help="wheelwright's lock input checked by pin (default: requirements.in)")
+    parser.add_argument("--requirements", action="append",
+                        help="a lock's .in file for pin to check, repeatable (default: wheelwright's "
+                             "own three); the project's own is always checked when it has one")
     parser.add_argument("--version", help="build this version instead of the rules' (see version.py)")
     parser.add_argument("--outdir", help="where the wheel goes (default: the project's .wheelwright/dist)")
     parser.add_argument("--sdist", action="store_true", help="also build and publish an sdist")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,7 @@ def test_a_laptop_never_publishes_from_an_uncommitted_tree(tmp_path, registry, c
 def test_a_stale_lock_stops_the_pipeline_first(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
+    shutil.copytree(ROOT / "requirements", work / "requirements")
     (work / "requirements.in").write_text((ROOT / "requirements.in").read_text() + "rich-click\n")
     (work / "requirements.txt").write_text((ROOT / "requirements.txt").read_text())
     project = write_project(tmp_path / "p", IRIS)

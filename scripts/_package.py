@@ -179,7 +179,7 @@ def requirements(manifest: Mapping[str, Any], declared: tuple[str, ...]) -> list
 
     >>> requirements({"versions": {"python": "3.11.7", "scikit-learn": "1.9.1", "numpy": "2.4.6"}},
     ...              ("unidecode>=1.3",))
-    ['numpy>=2.4,<3', 'scikit-learn==1.9.*', 'unidecode>=1.3']
+    ['numpy>=2,<3', 'scikit-learn==1.9.*', 'unidecode>=1.3']
     """
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
@@ -207,13 +207,21 @@ def requirements(manifest: Mapping[str, Any], declared: tuple[str, ...]) -> list
 
 
 def pin(name: str, version: str) -> str:
-    """``scikit-learn==1.9.*`` for scikit-learn; ``numpy>=2.4,<3`` for the others."""
+    """``scikit-learn==1.9.*`` for scikit-learn; ``numpy>=2,<3`` for the others.
+
+    Only scikit-learn breaks its pickles between minor releases. Another library's pickles
+    load across its major release, and pinning the minor release trained with would shut
+    out the Pythons its older releases still serve: numpy 2.5 needs Python 3.12, so a
+    model trained with it on 3.13 could not be installed on 3.11 at all. Verify proves, on
+    each Python, that the model predicts the same with what the pin lets pip choose.
+    """
     parts = version.split(".")
     major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     if name.lower() == "scikit-learn":
         return f"{name}=={major}.{minor}.*"
-    upper = f"{major + 1}" if major else f"0.{minor + 1}"
-    return f"{name}>={major}.{minor},<{upper}"
+    if major:
+        return f"{name}>={major},<{major + 1}"
+    return f"{name}>=0.{minor},<0.{minor + 1}"
 
 
 def pyproject(project: Project, manifest: Mapping[str, Any]) -> str:

@@ -1,11 +1,17 @@
-"""The GitHub Actions front door: the reusable workflow, the composite action, CI and release.
+"""The GitHub Actions front door: the four actions, the reusable workflow built from them,
+the consumer fixture, CI and release.
 
-Static checks first (linters, pins, the same inputs everywhere, no credential near the
-model's code), then real runs with act, offline, in host mode, with the GitHub-hosted
-actions played by the test doubles in tests/actions/ (see its README) and pypiserver on
-loopback playing Nexus. Like nektos/act's own tests, each run is a scenario with the
-outcome it must have; the consumer fixture's workflow asserts on the outputs in its own
-last job and exits 1 when they are wrong.
+Static checks first (linters, pins, the same inputs everywhere, who holds a credential,
+what a step may contain), then real runs with act, offline, in host mode, with the
+GitHub-hosted actions played by the test doubles in tests/actions/ (see its README),
+wheelwright's own actions fetched "the way GitHub fetches actions" by act's
+--local-repository, and pypiserver on loopback playing Nexus. Like nektos/act's own
+tests, each run is a scenario with the outcome it must have; the consumer fixture's
+workflow also asserts on its outputs in its own last job and exits 1 when they are wrong.
+
+act runs every job on this one machine, where GitHub gives each job a fresh virtual
+machine: what these runs show about isolation is what crosses from job to job through
+GitHub's own channels (GITHUB_ENV, GITHUB_PATH, outputs, artifacts), not a VM boundary.
 """
 
 from __future__ import annotations
@@ -21,40 +27,51 @@ from pathlib import Path
 
 import act as act_module  # tests/actions/act.py, the launcher (on sys.path: conftest.py)
 import pytest
+import release
+from _wheelwright import SUPPORTED_PYTHONS
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 
 BIN = Path(sys.executable).parent
-WORKFLOW = ROOT / ".github" / "workflows" / "model-pipeline.yml"
-ACTION = ROOT / "action.yml"
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW = WORKFLOWS / "model-pipeline.yml"
+ACTIONS = {path.parent.name: path for path in sorted((ROOT / "actions").glob("*/action.yml"))}
 CONSUMER = ROOT / "tests" / "consumer"
 CONSUMER_WORKFLOW = CONSUMER / ".github" / "workflows" / "models.yml"
-WEAK = ROOT / "tests" / "packages" / "weak-model"
-LINTED = [ACTION, *sorted((ROOT / ".github" / "workflows").glob("*.yml")), CONSUMER_WORKFLOW]
-INPUTS = ("project-dir", "python-version", "publish", "repository-url", "index-url", "version")
-OUTPUTS = ("version", "wheel", "sha256", "published", "metrics", "artifact")
-JOBS = ("Name wheelwright's code", "Check the repository answers", "Train, test and build",
-        "Publish", "Verify the published wheel")
+PACKAGES = ROOT / "tests" / "packages"
+LINTED = [*ACTIONS.values(), *sorted(WORKFLOWS.glob("*.yml")), CONSUMER_WORKFLOW]
+INPUTS = ("project-dir", "python-version", "publish", "repository-url", "index-url", "version",
+          "environment", "runs-on", "verify-pythons", "train-timeout-minutes", "sdist")
+OUTPUTS = ("version", "wheel", "sha256", "published", "metrics", "dist-artifact", "pythons")
+#: The reusable workflow's jobs, by the names act prints.
+JOBS = ("Decide the version", "Check the repository answers", "Train, test and build", "Publish",
+        "Verify the published wheel")
+CREDENTIALS = ("NEXUS_USERNAME", "NEXUS_PASSWORD")
 
 
 def load(path: Path) -> dict:
     return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
 
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job.get("steps", []) if f"/actions/{action}@" in step.get("uses", "")]
+
+
 # --- Static checks ------------------------------------------------------------------------
 
-def test_zizmor_reports_nothing():
-    # The whole tree: the shipped workflows and action, the consumer, and the test doubles.
-    result = subprocess.run([str(BIN / "zizmor"), "--offline", "."],
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_reports_nothing(persona):
+    # The whole tree: the actions, the workflows, the consumer, and the test doubles.
+    result = subprocess.run([str(BIN / "zizmor"), "--offline", "--persona", persona, "."],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
 
 
 def test_actionlint_reports_nothing():
-    # ci.yml runs the action with `uses: ./`, so actionlint checks the action's inputs too.
-    workflows = [p for p in LINTED if p != ACTION]
+    # ci.yml runs the actions with `uses: ./actions/...`, so actionlint checks their inputs too.
+    workflows = [p for p in LINTED if p.name != "action.yml"]
     result = subprocess.run([str(BIN / "actionlint"), "-oneline", *map(str, workflows)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -67,10 +84,10 @@ def test_every_third_party_action_is_pinned_by_commit_with_its_version():
     for path in LINTED:
         for target, rest in uses.findall(path.read_text(encoding="utf-8")):
             if target.startswith("./") or target.startswith("acme/wheelwright"):
-                continue  # this repository itself, at the caller's ref
+                continue  # this repository itself: see test_release.py for the workflow's references
             found.append(target)
-            assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", target), f"{path.name}: {target}"
-            assert re.match(r"\s*# v\d+\.\d+\.\d+\s*$", rest), f"{path.name}: {target} lacks a # vX.Y.Z comment"
+            assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", target), f"{path}: {target}"
+            assert re.match(r"\s*# v\d+\.\d+\.\d+\s*$", rest), f"{path}: {target} lacks a # vX.Y.Z comment"
     # One commit per action across all files, so an upgrade cannot be half done.
     by_name: dict[str, set[str]] = {}
     for target in found:
@@ -81,48 +98,124 @@ def test_every_third_party_action_is_pinned_by_commit_with_its_version():
         "actions/upload-artifact": 1, "actions/download-artifact": 1}
 
 
-def test_inputs_and_outputs_have_the_same_names_and_defaults_everywhere():
+def test_inputs_have_the_same_names_and_defaults_on_both_triggers_and_the_actions():
     workflow = load(WORKFLOW)["on"]
-    action = load(ACTION)
     call, dispatch = workflow["workflow_call"]["inputs"], workflow["workflow_dispatch"]["inputs"]
+    assert list(call) == list(dispatch) == list(INPUTS)
     for name in INPUTS:
-        defaults = {str(call[name]["default"]).lower(), str(dispatch[name]["default"]).lower(),
-                    str(action["inputs"][name]["default"]).lower()}
-        assert len(defaults) == 1, f"{name} defaults differ: {defaults}"
-    assert set(call) == set(dispatch) == set(INPUTS)
-    assert set(action["inputs"]) == set(INPUTS) | {"nexus-username", "nexus-password"}
-    assert set(workflow["workflow_call"]["secrets"]) == {"NEXUS_URL", "NEXUS_USERNAME", "NEXUS_PASSWORD"}
-    assert set(workflow["workflow_call"]["outputs"]) == set(action["outputs"]) == set(OUTPUTS)
-    assert call["project-dir"]["default"] == "."
-    assert call["publish"]["default"] is False and action["inputs"]["publish"]["default"] == "false"
+        assert str(call[name]["default"]).lower() == str(dispatch[name]["default"]).lower(), name
+        assert call[name]["type"] == dispatch[name]["type"], name
+    for action, path in ACTIONS.items():
+        for name, spec in load(path)["inputs"].items():
+            if name in call:
+                assert str(spec["default"]).lower() == str(call[name]["default"]).lower(), f"{action}: {name}"
+    assert call["python-version"]["default"] == SUPPORTED_PYTHONS[-1]
+    assert call["verify-pythons"]["default"] == ", ".join(SUPPORTED_PYTHONS)
+    assert call["runs-on"]["default"] == "ubuntu-latest"
+    assert call["publish"]["default"] is False and call["sdist"]["default"] is False
+    assert set(workflow["workflow_call"]["secrets"]) == {"NEXUS_URL", *CREDENTIALS}
+    assert list(workflow["workflow_call"]["outputs"]) == list(OUTPUTS)
 
 
-def test_python_defaults_to_the_version_the_lock_was_made_for_and_says_why():
-    for path in (WORKFLOW, ACTION):
-        text = path.read_text(encoding="utf-8")
-        assert 'default: "3.11"' in text
-        assert "the lock was compiled and tested on 3.11" in text
-
-
-def test_jobs_that_run_the_models_code_never_get_a_credential():
+def test_the_workflow_hands_each_input_to_the_action_input_of_the_same_name():
     jobs = load(WORKFLOW)["jobs"]
-    build, verify = json.dumps(jobs["build"]), json.dumps(jobs["verify"])
-    assert "secrets." not in build
-    # verify needs the repository's address to derive the index, and nothing else.
-    assert re.findall(r"secrets\.\w+", verify) == ["secrets.NEXUS_URL"]
+    inputs = set(load(WORKFLOW)["on"]["workflow_call"]["inputs"])
+    # The exception: build builds, and publish publishes, the version the version job
+    # decided (preflight publishes nothing, and is given none).
+    decided = {("build", "version"), ("publish", "version")}
+    for job_id, job in jobs.items():
+        for step in job["steps"]:
+            action = re.search(r"/actions/([a-z]+)@", step.get("uses", ""))
+            if not action:
+                continue
+            declared = load(ACTIONS[action[1]])["inputs"]
+            given = step.get("with", {})
+            assert set(given) <= set(declared), f"{job_id}: {set(given) - set(declared)}"
+            for name in set(declared) & inputs:
+                expected = f"${{{{ inputs.{name} }}}}"
+                if (action[1], name) in decided:
+                    expected = None if job_id == "preflight" else "${{ needs.version.outputs.version }}"
+                if name == "repository-url":
+                    expected = "${{ inputs.repository-url || secrets.NEXUS_URL }}"
+                assert given.get(name) == expected, f"{job_id} passes {name} as {given.get(name)!r}"
+
+
+def test_verify_sets_up_exactly_the_supported_pythons():
+    steps = load(ACTIONS["verify"])["runs"]["steps"]
+    versions = [step["with"]["python-version"] for step in steps if "verify-pythons" in step.get("if", "")]
+    assert versions == list(SUPPORTED_PYTHONS)
+    # ... and the Python that runs verify itself last, so that `python` is that one.
+    setups = [step for step in steps if "setup-python" in step.get("uses", "")]
+    assert setups[-1]["with"]["python-version"] == "${{ inputs.python-version }}"
+
+
+def test_credentials_reach_only_the_preflight_and_publish_jobs():
+    workflow = load(WORKFLOW)
+    jobs = workflow["jobs"]
+    assert workflow["permissions"] == {}
+    for name in ("version", "build", "verify"):
+        found = re.findall(r"secrets\.\w+", json.dumps(jobs[name]))
+        # verify needs the repository's address to install from, and nothing else.
+        assert found == (["secrets.NEXUS_URL"] if name == "verify" else []), name
     for name in ("preflight", "publish"):
-        steps = json.dumps(jobs[name]["steps"])
-        assert "Check out the project" not in steps, f"{name} must not check out the model's code"
-    assert load(WORKFLOW)["permissions"] == {}
+        job = jobs[name]
+        text = json.dumps(job)
+        assert [step["uses"].split("@")[0] for step in job["steps"]] == ["acme/wheelwright/actions/publish"], name
+        assert "needs.build" not in text, f"{name} must take nothing from the job that ran the model's code"
+        assert job["permissions"] == {} and job["environment"] == "${{ inputs.environment }}", name
+        assert job["runs-on"] == "ubuntu-latest", f"{name}: a fresh hosted runner, never the build's"
     for name, job in jobs.items():
         assert job["permissions"] in ({}, {"contents": "read"}), name
+    # No action that runs the model's code can even be handed a credential.
+    for name in ("version", "build", "verify"):
+        action = load(ACTIONS[name])
+        assert not [i for i in action["inputs"] if "nexus" in i or "password" in i], name
+        assert "NEXUS_" not in json.dumps(action["runs"]), name
 
 
-def test_the_reusable_workflow_runs_its_own_code_not_the_callers():
+def test_only_the_jobs_that_run_the_models_code_keep_a_pip_cache():
+    for name, path in ACTIONS.items():
+        cached = [s for s in load(path)["runs"]["steps"] if "setup-python" in s.get("uses", "") and s["with"].get("cache")]
+        assert bool(cached) == (name in ("build", "verify")), name
+
+
+def test_publish_takes_the_name_and_version_from_the_version_job():
+    publish = steps_using(load(WORKFLOW)["jobs"]["publish"], "publish")[0]["with"]
+    for name in ("name", "version", "dist-artifact"):
+        assert publish[name] == f"${{{{ needs.version.outputs.{name} }}}}"
+
+
+def test_a_build_never_cancels_a_publishing_run():
+    concurrency = load(WORKFLOW)["concurrency"]
+    # Publishing and building runs are in different groups; only building ones cancel.
+    assert "inputs.publish && 'publish' || 'build'" in concurrency["group"]
+    assert concurrency["cancel-in-progress"] == "${{ !inputs.publish }}"
+
+
+def test_a_step_is_a_name_its_env_and_one_script_call():
+    for action, path in ACTIONS.items():
+        for step in load(path)["runs"]["steps"]:
+            assert step.get("name"), f"{action}: a step without a name"
+            if "run" not in step:
+                continue
+            assert "${{" not in step["run"], f"{action}: {step['name']}: an expression inside run:"
+            assert all(k.startswith("WHEELWRIGHT_") or k in CREDENTIALS for k in step.get("env", {})), step["name"]
+            lines = [line for line in step["run"].splitlines() if line.strip()]
+            # Two steps wait on the scripts: see "Asked of the scripts" in docs/actions.md.
+            if step["name"] != "Check the locks are current":
+                assert len(lines) == 1, f"{action}: {step['name']} is more than one call"
+
+
+def test_the_workflow_gets_wheelwrights_code_as_actions_never_by_checkout():
+    workflow = load(WORKFLOW)
+    for job_id, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if "actions/checkout" in step.get("uses", ""):
+                assert "repository" not in step.get("with", {}), f"{job_id} checks out another repository"
+            assert "run" not in step, f"{job_id}: the workflow's steps are actions; bodies live in actions/"
     text = WORKFLOW.read_text(encoding="utf-8")
-    assert "job.workflow_repository" in text and "job.workflow_sha" in text
     assert not re.search(r"^\s*(-\s+)?uses:\s*\./", text, re.M), "`uses: ./` is the caller's checkout"
-    assert "github.workspace }}/scripts" not in text and "./scripts/" not in text
+    assert "WHEELWRIGHT_REF" not in text and "job.workflow_" not in text
 
 
 def test_the_test_doubles_say_what_they_are():
@@ -179,7 +272,13 @@ class Outcome:
 
 
 @pytest.fixture
-def act(tmp_path: Path) -> act_module.Act:
+def act(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> act_module.Act:
+    # release.py commits and tags in the snapshots with git's own identity: give it one.
+    for key in ("GIT_AUTHOR", "GIT_COMMITTER"):
+        monkeypatch.setenv(f"{key}_NAME", "act")
+        monkeypatch.setenv(f"{key}_EMAIL", "act@localhost")
+    (tmp_path / "gitconfig").write_text("[commit]\n\tgpgsign = false\n[tag]\n\tgpgsign = false\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
     return act_module.Act(tmp_path / "act")
 
 
@@ -189,18 +288,25 @@ def wheelwright(act: act_module.Act) -> tuple[Path, str]:
     return repo, act_module.commit_all(repo, "wheelwright snapshot")
 
 
-def dispatch(act: act_module.Act, repo: Path, commit: str, *, inputs: dict[str, str],
-             secrets: dict[str, str], event: dict | None = None) -> Outcome:
+def run_in(act: act_module.Act, repo: Path, args: list[str], *, secrets: dict[str, str] = {},
+           variables: dict[str, str] = {}, event: dict | None = None) -> Outcome:
+    """act in ``repo``, a wheelwright snapshot, its actions served from the snapshot itself."""
+    if event is not None:
+        path = act.home / "event.json"
+        path.write_text(json.dumps(event))
+        args = [*args, "--eventpath", str(path)]
+    done = act.run(args, workdir=repo, secrets=secrets, variables=variables,
+                   local_repositories=act_module.snapshot_actions(repo))
+    return Outcome(done.returncode, done.output)
+
+
+def dispatch(act: act_module.Act, repo: Path, *, inputs: dict[str, str], secrets: dict[str, str] = {},
+             ref: str | None = None) -> Outcome:
     args = ["workflow_dispatch", "-W", ".github/workflows/model-pipeline.yml"]
     for key, value in inputs.items():
         args += ["--input", f"{key}={value}"]
-    if event is not None:
-        path = act.home / "event.json"
-        path.write_text(json.dumps({"inputs": inputs, **event}))
-        args += ["--eventpath", str(path)]
-    run = act.run(args, workdir=repo, secrets=secrets,
-                  variables={"WHEELWRIGHT_REPOSITORY": act_module.WHEELWRIGHT, "WHEELWRIGHT_REF": commit})
-    return Outcome(run.returncode, run.output)
+    event = {"inputs": inputs, **({"ref": ref} if ref else {})}
+    return run_in(act, repo, args, secrets=secrets, event=event)
 
 
 def stored(registry) -> list[str]:
@@ -213,86 +319,135 @@ def nexus(registry, credentials) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_dispatch_on_a_release_tag_publishes_exactly_that_version_and_verifies_it(act, registry, credentials):
-    repo, commit = wheelwright(act)
-    run = dispatch(act, repo, commit, inputs={"project-dir": "model", "publish": "true"},
-                   secrets=nexus(registry, credentials), event={"ref": "refs/tags/v1.2.0"})
-    assert run.returncode == 0, run.tail()
-    assert {job: run.result(job) for job in JOBS} == dict.fromkeys(JOBS, "succeeded"), run.tail()
-    built = run.outputs("Train, test and build")
-    assert built["version"] == "1.2.0"
-    assert built["wheel"] == "tumor_classifier-1.2.0-py3-none-any.whl"
-    assert re.fullmatch(r"[0-9a-f]{64}", built["sha256"])
-    assert built["artifact"] == "wheelwright-dist-model"
-    assert json.loads(built["metrics"])["roc_auc"] >= 0.98
-    assert run.outputs("Publish")["published"] == "true"
-    assert stored(registry) == ["tumor_classifier-1.2.0-py3-none-any.whl", "tumor_classifier-1.2.0.tar.gz"]
-    # The wheel in the repository is the one built, and verify installed and scored it.
-    stored_wheel = next(registry.packages.rglob("*.whl"))
-    assert hashlib.sha256(stored_wheel.read_bytes()).hexdigest() == built["sha256"]
-    assert any("as recorded" in line for line in run.lines("Verify the published wheel"))
-    # The job summary: stage durations, metrics, the wheel's name, size and sha256.
-    # (act prints a summary's first line after the job's name, the rest bare.)
-    assert "| train | :white_check_mark: ok |" in run.log and "| roc_auc |" in run.log
-    assert f"| `{built['wheel']}` | " in run.log and f"| `{built['sha256']}` |" in run.log
-
-
-@pytest.mark.slow
-def test_a_consumer_calls_the_workflow_and_the_action_at_the_ref_it_names(act, registry, credentials):
+def test_a_consumer_publishes_through_the_workflow_and_the_actions_of_the_release_it_names(
+        act, registry, credentials):
+    # wheelwright is private: the consumer's own token cannot read it (the checkout double
+    # refuses it), so the run gets wheelwright's code only as GitHub fetches actions.
     repo, _ = wheelwright(act)
-    act_module.commit_all(repo, "wheelwright v1", tag="v1")
-    # main moves on after v1 with code that must not run: callers asked for v1.
+    released = release.cut("1.0.0", repo)
+    code = release.references(release.git("show", f"v1.0.0:{release.WORKFLOW}", cwd=repo))[0].ref
+    # main moves on after the release with code that must not run: callers asked for v1.
     (repo / "scripts" / "train.py").write_text('raise SystemExit("wheelwright after v1 ran, not v1")\n')
     act_module.commit_all(repo, "after v1")
     consumer = act.repository("acme/models", CONSUMER)
     act_module.copy_tree(ROOT / "model", consumer / "models" / "tumor-classifier")
+    act_module.copy_tree(PACKAGES / "regressor", consumer / "models" / "diabetes-progression")
     # Decoys where the classic mistake (`uses: ./`, scripts from the caller's checkout) would look.
     (consumer / "scripts").mkdir()
     (consumer / "scripts" / "train.py").write_text('raise SystemExit("the caller\'s scripts ran")\n')
-    (consumer / "action.yml").write_text("name: decoy\nruns:\n  using: composite\n  steps:\n"
-                                         "    - run: echo the caller\\'s action ran; exit 1\n      shell: bash\n")
     act_module.commit_all(consumer, "models")
-    run = act.run(["push"], workdir=consumer, secrets=nexus(registry, credentials),
-                  variables={"WHEELWRIGHT_REPOSITORY": act_module.WHEELWRIGHT, "WHEELWRIGHT_REF": "v1"},
-                  local_repositories={"acme/wheelwright@v1": act.worktree(act_module.WHEELWRIGHT, "v1")})
-    outcome = Outcome(run.returncode, run.output)
-    assert outcome.returncode == 0, outcome.tail()
-    assert outcome.result("Check both ways built and published the same wheel") == "succeeded", outcome.tail()
-    checked = "\n".join(outcome.lines("Check both ways built and published the same wheel"))
-    assert "ok: version = 1.2.0.dev1" in checked and "ok: published (action) = true" in checked
-    assert stored(registry) == ["tumor_classifier-1.2.0.dev1-py3-none-any.whl", "tumor_classifier-1.2.0.dev1.tar.gz"]
-    assert "ran, not v1" not in outcome.log and "the caller's scripts ran" not in outcome.log
-    assert "checkout double: acme/wheelwright@v1" in outcome.log
+    username, password = credentials
+    done = act.run(["push"], workdir=consumer,
+                   secrets={"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password},
+                   variables={"NEXUS_URL": registry.upload_url},
+                   doubles={"CHECKOUT_DOUBLE_DENY": act_module.WHEELWRIGHT},
+                   local_repositories={"acme/wheelwright@v1": act.worktree(act_module.WHEELWRIGHT, "v1"),
+                                       f"acme/wheelwright@{code}": act.worktree(act_module.WHEELWRIGHT, code)})
+    run = Outcome(done.returncode, done.output)
+    assert released == ("v1.0.0", "v1")
+    assert run.returncode == 0, run.tail()
+    assert run.result("Check both ways built and published") == "succeeded", run.tail()
+    checked = "\n".join(run.lines("Check both ways built and published"))
+    assert "ok: published (workflow) = true" in checked and "ok: published (actions) = true" in checked
+    assert re.search(r"ok: verified on \(workflow\): 3\.11\.\d+ 3\.12\.\d+ 3\.13\.\d+", checked)
+    assert stored(registry) == ["diabetes_progression-0.3.0.dev1-py3-none-any.whl",
+                                "tumor_classifier-1.2.0.dev1-py3-none-any.whl"]
+    assert "ran, not v1" not in run.log and "the caller's scripts ran" not in run.log
+    assert "checkout double: acme/wheelwright" not in run.log
+
+
+@pytest.mark.slow
+def test_model_code_that_hunts_for_the_credentials_finds_none_and_its_extra_wheel_is_refused(
+        act, registry, credentials):
+    repo, _ = wheelwright(act)
+    act_module.copy_tree(PACKAGES / "thief", repo / "thief")
+    act_module.commit_all(repo, "a model whose code hunts for credentials")
+    run = dispatch(act, repo, inputs={"project-dir": "thief", "publish": "true"}, secrets=nexus(registry, credentials))
+    build, publish = "Train, test and build", "Publish"
+    assert run.returncode != 0
+    # Training planted code for later steps through GITHUB_ENV and GITHUB_PATH; it ran
+    # there, in its own job, and slipped a second wheel into the artifact.
+    build_log = "\n".join(run.lines(build))
+    assert "THIEF-PLANT planted through GITHUB_ENV, GITHUB_PATH" in build_log
+    assert "THIEF-PLANT fake python ran in job build" in build_log
+    assert "THIEF-PLANT BASH_ENV ran in job build" in build_log
+    assert "THIEF-PLANT slipped thief_model-0.1.0.dev1-py2.py3-none-any.whl into the artifact" in build_log
+    assert run.result(build) == "succeeded"
+    # Everything it planted looked, in its environment and every /proc/<pid>/environ it
+    # could read, and never found this run's credentials.
+    hunts = [line for line in run.log.splitlines() if "THIEF-LOOT in " in line]
+    assert {re.search(r"THIEF-LOOT in (.+?) \(", line)[1] for line in hunts} >= {
+        "training", "a planted sitecustomize"}
+    for secret in credentials:
+        assert hashlib.sha256(secret.encode()).hexdigest()[:16] not in run.log
+    # None of its plants reached the jobs that hold the credentials.
+    for job in ("Check the repository answers", publish):
+        assert run.lines(job) and not [line for line in run.lines(job) if "THIEF-" in line], job
+    assert run.result("Check the repository answers") == "succeeded"
+    # Publish looked at the artifact, refused the whole of it, and uploaded nothing.
+    assert run.result(publish) == "failed"
+    refused = "\n".join(run.lines(publish))
+    assert "thief_model-0.1.0.dev1-py2.py3-none-any.whl (one of 2 wheels of thief-model 0.1.0.dev1" in refused
+    assert "Nothing was uploaded" in refused
+    assert run.result("Verify the published wheel") == "not run"
+    assert stored(registry) == []
+
+
+@pytest.mark.slow
+def test_a_release_tag_publishes_exactly_that_version_and_wheelwrights_own_tags_release_nothing(
+        act, registry, credentials):
+    repo, _ = wheelwright(act)
+    username, password = credentials
+    secrets = {"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password}
+    variables = {"NEXUS_URL": registry.upload_url}
+    run = run_in(act, repo, ["push", "-W", ".github/workflows/release.yml"], secrets=secrets,
+                 variables=variables, event={"ref": "refs/tags/tumor-classifier-v1.2.0"})
+    assert run.returncode == 0, run.tail()
+    assert {job: run.result(job) for job in JOBS} == dict.fromkeys(JOBS, "succeeded"), run.tail()
+    decided = run.outputs("Decide the version")
+    assert decided["version"] == "1.2.0" and decided["kind"] == "release"
+    built = run.outputs("Train, test and build")
+    assert built["wheel"] == "tumor_classifier-1.2.0-py3-none-any.whl"
+    assert json.loads(built["metrics"])["roc_auc"] >= 0.98
+    assert run.outputs("Publish")["published"] == "true"
+    assert stored(registry) == ["tumor_classifier-1.2.0-py3-none-any.whl"]
+    # The wheel in the repository is the one built, and verify installed and scored it.
+    stored_wheel = next(registry.packages.rglob("*.whl"))
+    assert hashlib.sha256(stored_wheel.read_bytes()).hexdigest() == built["sha256"]
+    assert re.search(r"predicts the 143 hold-out rows on Python 3\.11\.\d+, 3\.12\.\d+, 3\.13\.\d+ at", run.log)
+    assert not run.ran("Check the release's references", "Check the release's references")
+    # wheelwright's own release tag: its references are checked, and no model is released.
+    release.cut("1.0.0", repo)
+    tagged = run_in(act, repo, ["push", "-W", ".github/workflows/release.yml"], secrets=secrets,
+                    variables=variables, event={"ref": "refs/tags/v1.0.0"})
+    assert tagged.returncode == 0, tagged.tail()
+    assert tagged.result("Check the release's references") == "succeeded", tagged.tail()
+    assert "differs from it in the workflow file only" in tagged.log
+    assert tagged.result("Decide the version") == "not run"
+    assert stored(registry) == ["tumor_classifier-1.2.0-py3-none-any.whl"]
 
 
 @pytest.mark.slow
 def test_a_model_under_the_quality_gate_fails_the_build_job_and_nothing_is_published(
         act, registry, credentials, tmp_path):
-    weak = act_module.copy_tree(WEAK, tmp_path / "weak-model")
-    # Let the weak model show, in the log, which variables its own code could see.
-    with open(weak / "train.py", "a", encoding="utf-8") as script:
-        script.write('\nprint("environment seen by the model:", json.dumps(sorted(os.environ)))\n')
     repo, _ = wheelwright(act)
-    shutil.copytree(weak, repo / "weak-model")
-    commit = act_module.commit_all(repo, "add a weak model")
-    run = dispatch(act, repo, commit, inputs={"project-dir": "weak-model", "publish": "true"},
+    act_module.copy_tree(PACKAGES / "weak-model", repo / "weak-model")
+    act_module.commit_all(repo, "add a weak model")
+    run = dispatch(act, repo, inputs={"project-dir": "weak-model", "publish": "true"},
                    secrets=nexus(registry, credentials))
     assert run.returncode != 0
     assert run.result("Check the repository answers") == "succeeded"
     assert run.result("Train, test and build") == "failed"
-    assert "Quality gate: roc_auc 0.5000 on 569 hold-out rows is below the minimum 0.9000" in run.log
-    assert not run.ran("Train, test and build", "Build the wheel and the sdist")
+    assert "Quality gate: on 143 hold-out rows, roc_auc 0.5000 is below the minimum 0.9000" in run.log
+    assert not run.ran("Train, test and build", "Build the wheel")
     assert run.result("Publish") == "not run" and run.result("Verify the published wheel") == "not run"
     assert stored(registry) == []
-    seen = next(line for line in run.log.splitlines() if "environment seen by the model:" in line)
-    names = json.loads(seen.split("environment seen by the model:", 1)[1])
-    assert names and not [name for name in names if name.startswith(("NEXUS_", "TWINE_"))]
 
 
 @pytest.mark.slow
 def test_publishing_without_credentials_fails_before_training(act, registry):
-    repo, commit = wheelwright(act)
-    run = dispatch(act, repo, commit, inputs={"project-dir": "model", "publish": "true"},
+    repo, _ = wheelwright(act)
+    run = dispatch(act, repo, inputs={"project-dir": "model", "publish": "true"},
                    secrets={"NEXUS_URL": registry.upload_url})
     assert run.returncode != 0
     assert run.result("Check the repository answers") == "failed"
@@ -302,15 +457,15 @@ def test_publishing_without_credentials_fails_before_training(act, registry):
 
 
 @pytest.mark.slow
-def test_a_stale_project_lock_fails_before_training(act, tmp_path):
+def test_a_stale_project_lock_fails_before_training(act):
     repo, _ = wheelwright(act)
     project = repo / "locked-model"
     act_module.copy_tree(ROOT / "model", project)
     # The project's own lock: pins cut from the pipeline's lock, so nothing new is installed.
     (project / "requirements.in").write_text("scikit-learn\njoblib\nrich-click\n")
     (project / "requirements.txt").write_text(lock_subset(("scikit-learn", "joblib")))
-    commit = act_module.commit_all(repo, "a model with a stale lock")
-    run = dispatch(act, repo, commit, inputs={"project-dir": "locked-model"}, secrets={})
+    act_module.commit_all(repo, "a model with a stale lock")
+    run = dispatch(act, repo, inputs={"project-dir": "locked-model"})
     assert run.returncode != 0
     assert run.result("Train, test and build") == "failed"
     assert "requirements.in names rich-click, which requirements.txt does not pin" in run.log
@@ -319,16 +474,16 @@ def test_a_stale_project_lock_fails_before_training(act, tmp_path):
 
 @pytest.mark.slow
 def test_a_release_tag_the_project_disagrees_with_fails_before_training(act, registry, credentials):
-    repo, commit = wheelwright(act)
-    event = act.home / "tag.json"
-    event.write_text(json.dumps({"ref": "refs/tags/v9.9.9"}))
-    done = act.run(["push", "-W", ".github/workflows/release.yml", "--eventpath", str(event)],
-                   workdir=repo, secrets=nexus(registry, credentials),
-                   variables={"WHEELWRIGHT_REPOSITORY": act_module.WHEELWRIGHT, "WHEELWRIGHT_REF": commit})
-    run = Outcome(done.returncode, done.output)
+    repo, _ = wheelwright(act)
+    username, password = credentials
+    run = run_in(act, repo, ["push", "-W", ".github/workflows/release.yml"],
+                 secrets={"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password},
+                 variables={"NEXUS_URL": registry.upload_url},
+                 event={"ref": "refs/tags/tumor-classifier-v9.9.9"})
     assert run.returncode != 0
-    assert "The tag v9.9.9 releases 9.9.9, but model/pyproject.toml declares version 1.2.0" in run.log
-    assert not run.ran("Train, test and build", "Train the model")
+    assert run.result("Decide the version") == "failed"
+    assert "The tag tumor-classifier-v9.9.9 releases 9.9.9, but model/pyproject.toml declares version 1.2.0" in run.log
+    assert run.result("Train, test and build") == "not run"
     assert stored(registry) == []
 
 
@@ -342,18 +497,14 @@ def lock_subset(names: tuple[str, ...]) -> str:
 
 
 @pytest.mark.slow
-def test_ci_runs_the_action_on_the_example_model_without_publishing(act):
-    repo, commit = wheelwright(act)
-    done = act.run(["push", "-W", ".github/workflows/ci.yml", "-j", "action"], workdir=repo,
-                   variables={"WHEELWRIGHT_REPOSITORY": act_module.WHEELWRIGHT, "WHEELWRIGHT_REF": commit})
-    run = Outcome(done.returncode, done.output)
+def test_ci_runs_this_commits_actions_on_the_example_model_without_publishing(act):
+    repo, _ = wheelwright(act)
+    run = run_in(act, repo, ["push", "-W", ".github/workflows/ci.yml", "-j", "actions"])
     assert run.returncode == 0, run.tail()
-    assert run.result("Pipeline (composite action)") == "succeeded"
-    lines = "\n".join(run.lines("Pipeline (composite action)"))
-    # The action's own outputs close its log: built, not published.
-    assert "⚙  ::set-output:: version=1.2.0\n" in lines and "⚙  ::set-output:: published=false" in lines
-    assert "⭐ Run Main Build the wheel and the sdist" in lines
-    assert "⭐ Run Main Publish to the repository" not in lines
-    assert "⭐ Run Main Check the URL, the credentials and the repository" not in lines
-    uploaded = sorted(p.name for p in (act.artifacts / "1" / "wheelwright-dist-model-action").iterdir())
-    assert uploaded == ["tumor_classifier-1.2.0-py3-none-any.whl", "tumor_classifier-1.2.0.tar.gz"]
+    job = "Pipeline (this commit's actions)"
+    assert run.result(job) == "succeeded"
+    lines = "\n".join(run.lines(job))
+    assert "⭐ Run Main Build the wheel" in lines and "⚙  ::set-output:: version=1.2.0" in lines
+    assert "Publish" not in lines
+    uploaded = sorted(p.name for p in (act.artifacts / "1" / "wheelwright-dist-tumor-classifier").iterdir())
+    assert uploaded == ["tumor_classifier-1.2.0-py3-none-any.whl"]

@@ -14,9 +14,9 @@ offline run needs:
 - ``--local-repository`` for every ``actions/<name>@<sha>`` the workflows use, mapped to
   the test double of that name in this folder (see README.md here), and the environment
   the doubles read;
-- the ``WHEELWRIGHT_REPOSITORY`` and ``WHEELWRIGHT_REF`` variables that name wheelwright's
-  code where ``job.workflow_repository`` and ``job.workflow_sha`` are empty, as they are
-  under act (see "Where the reusable workflow finds its own code" in docs/actions.md).
+- ``--local-repository`` for wheelwright's own actions at the commit the reusable workflow
+  names (``acme/wheelwright/actions/<name>@<sha>``), mapped to the snapshot: GitHub would
+  fetch them at that commit, the way it fetches any action (docs/actions.md).
 
 The tests import :class:`Act` to do the same from pytest.
 """
@@ -37,12 +37,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DOUBLES = ("checkout", "setup-python", "upload-artifact", "download-artifact")
 USES = re.compile(r"uses:\s*actions/([a-z-]+)@([0-9a-f]{40})\b")
+#: wheelwright's own actions, as the reusable workflow names them: ``<owner>/<repo>/actions/<name>@<ref>``.
+OWN_USES = re.compile(r"uses:\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/actions/[A-Za-z0-9_-]+@([^\s#]+)")
 #: The name the snapshot of this repository goes by inside act, and what callers `uses:`.
 WHEELWRIGHT = "acme/wheelwright"
 GIT = ("git", "-c", "user.name=act", "-c", "user.email=act@localhost", "-c", "init.defaultBranch=main",
        "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false")
 #: The outer CI's own variables must not leak into the workflows act runs.
-FOREIGN = ("GITHUB_", "ACTIONS_", "RUNNER_", "NEXUS_", "TWINE_", "INPUT_")
+FOREIGN = ("GITHUB_", "ACTIONS_", "RUNNER_", "NEXUS_", "TWINE_", "INPUT_", "WHEELWRIGHT_")
 
 
 def act_binary() -> str:
@@ -63,11 +65,16 @@ def pinned_actions(files: Iterable[Path]) -> dict[str, set[str]]:
     return found
 
 
+def own_actions(files: Iterable[Path]) -> set[str]:
+    """Every ``<owner>/<repo>@<ref>`` whose actions the files use by that path (``.../actions/<name>``)."""
+    return {f"{slug}@{ref}" for path in files for slug, ref in OWN_USES.findall(path.read_text(encoding="utf-8"))}
+
+
 def workflow_files(*roots: Path) -> list[Path]:
     files = []
     for root in roots:
         files += sorted((root / ".github" / "workflows").glob("*.y*ml"))
-        files += [p for p in (root / "action.yml", root / "action.yaml") if p.is_file()]
+        files += sorted((root / "actions").glob("*/action.y*ml"))
     return files
 
 
@@ -152,8 +159,8 @@ class Act:
 
     def argv(self, act_args: Sequence[str], *, workdir: Path,
              local_repositories: Mapping[str, Path] = {}, variables: Mapping[str, str] = {},
-             secret_file: Path | None = None) -> list[str]:
-        doubles = pinned_actions(workflow_files(workdir, ROOT, *local_repositories.values()))
+             secret_file: Path | None = None, doubles: Mapping[str, str] = {}) -> list[str]:
+        pinned = pinned_actions(workflow_files(workdir, ROOT, *local_repositories.values()))
         argv = [act_binary(),
                 "-C", str(workdir),
                 "-P", "ubuntu-latest=-self-hosted",
@@ -162,13 +169,14 @@ class Act:
                 "--env-file", os.devnull, "--var-file", os.devnull, "--input-file", os.devnull,
                 "--secret-file", str(secret_file or os.devnull)]
         for name in DOUBLES:
-            for sha in sorted(doubles.get(name, ())):
+            for sha in sorted(pinned.get(name, ())):
                 argv += ["--local-repository", f"actions/{name}@{sha}={HERE / name}"]
         for spec, folder in local_repositories.items():
             argv += ["--local-repository", f"{spec}={folder}"]
         for key, value in {"CHECKOUT_DOUBLE_ROOT": str(self.github),
                            "ARTIFACT_DOUBLE_ROOT": str(self.artifacts),
-                           "SETUP_PYTHON_DOUBLE_INTERPRETER": self.interpreter}.items():
+                           "SETUP_PYTHON_DOUBLE_INTERPRETER": self.interpreter,
+                           "SETUP_PYTHON_DOUBLE_PLAYS": plays(self.interpreter), **doubles}.items():
             argv += ["--env", f"{key}={value}"]
         for key, value in variables.items():
             argv += ["--var", f"{key}={value}"]
@@ -181,27 +189,53 @@ class Act:
         # act also reads ~/.actrc: a run must not depend on who runs it.
         env["HOME"] = str(self.home / "home")
         (self.home / "home").mkdir(exist_ok=True)
-        # ... but steps that pip-install keep using the real pip cache.
-        env.setdefault("PIP_CACHE_DIR", str(Path(os.environ.get("HOME", self.home)) / ".cache" / "pip"))
+        # ... but steps that install keep using the real caches, and pyenv its Pythons.
+        home = Path(os.environ.get("HOME", self.home))
+        env.setdefault("PIP_CACHE_DIR", str(home / ".cache" / "pip"))
+        env.setdefault("UV_CACHE_DIR", str(home / ".cache" / "uv"))
+        if (home / ".pyenv").is_dir():
+            env.setdefault("PYENV_ROOT", str(home / ".pyenv"))
         return env
 
     def run(self, act_args: Sequence[str], *, workdir: Path, secrets: Mapping[str, str] = {},
             variables: Mapping[str, str] = {}, local_repositories: Mapping[str, Path] = {},
-            timeout: float = 900) -> Run:
+            doubles: Mapping[str, str] = {}, timeout: float = 900) -> Run:
         secret_file = None
         if secrets:
             secret_file = self.home / "secrets"
             secret_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()), encoding="utf-8")
             secret_file.chmod(0o600)
         argv = self.argv(act_args, workdir=workdir, local_repositories=local_repositories,
-                         variables=variables, secret_file=secret_file)
+                         variables=variables, secret_file=secret_file, doubles=doubles)
         try:
             done = subprocess.run(argv, env=self.environment(), capture_output=True, text=True,
                                   timeout=timeout, stdin=subprocess.DEVNULL)
         finally:
             if secret_file is not None:
                 secret_file.unlink(missing_ok=True)
-        return Run(done.returncode, done.stdout + done.stderr)
+        output = done.stdout + done.stderr
+        (self.home / "act.log").write_text(output, encoding="utf-8")  # for whoever reads a failure
+        return Run(done.returncode, output)
+
+
+def plays(interpreter: str) -> str:
+    """The Python the workflows default to, when ``interpreter`` is another one: the
+    setup-python double lets it stand in (SETUP_PYTHON_DOUBLE_PLAYS), so that a run needs
+    no second interpreter with the locks installed."""
+    done = subprocess.run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          capture_output=True, text=True, check=True)
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    from _wheelwright import SUPPORTED_PYTHONS
+
+    newest = SUPPORTED_PYTHONS[-1]
+    return "" if done.stdout.strip() == newest else newest
+
+
+def snapshot_actions(snapshot: Path) -> dict[str, Path]:
+    """--local-repository mappings that serve wheelwright's own actions, at whatever commit
+    the snapshot's workflows name, from the snapshot itself."""
+    return {spec: snapshot for spec in own_actions(workflow_files(snapshot))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,9 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wheelwright-act-") as tmp:
         act = Act(Path(tmp))
         snapshot = act.repository(WHEELWRIGHT, ROOT)
-        commit = commit_all(snapshot, "snapshot of the work tree for act")
-        variables = {"WHEELWRIGHT_REPOSITORY": WHEELWRIGHT, "WHEELWRIGHT_REF": commit}
-        full = act.argv(args, workdir=snapshot, variables=variables)
+        commit_all(snapshot, "snapshot of the work tree for act")
+        full = act.argv(args, workdir=snapshot, local_repositories=snapshot_actions(snapshot))
         print("+ " + " ".join(full), flush=True)
         return subprocess.call(full, env=act.environment(), stdin=subprocess.DEVNULL)
 

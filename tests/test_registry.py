@@ -218,10 +218,10 @@ def test_a_client_killed_mid_upload_stores_nothing(registry, credentials, tmp_pa
 
 @pytest.mark.slow
 def test_a_registry_killed_mid_write_leaves_no_partial_file_under_the_final_name(tmp_path, credentials):
-    """SIGKILL to the registry and its pypiserver while pypiserver writes a 256 MB upload."""
+    """SIGKILL to the registry and its pypiserver while pypiserver writes a 128 MB upload."""
     packages = tmp_path / "packages"
     path = tmp_path / WHEEL
-    digest = make_file(path, 256)
+    digest = make_file(path, 128)
     for attempt in range(3):
         process, url, _ = start_command(packages, credentials, tmp_path)
         server = children(process.pid)

@@ -268,7 +268,7 @@ class Same(TransformerMixin, BaseEstimator):
 '''
 
 
-def test_no_process_that_runs_the_models_code_sees_a_credential(tmp_path):
+def test_no_process_that_runs_the_models_code_sees_a_credential(tmp_path, registry):
     project = write_project(tmp_path / "p", IRIS.replace(
         "return LogisticRegression(max_iter=500).fit(X_train, y_train), X_test, y_test",
         "from sklearn.pipeline import make_pipeline\n    from tiny_model.spy import Same\n"
@@ -281,6 +281,23 @@ def test_no_process_that_runs_the_models_code_sees_a_credential(tmp_path):
     for name in ("train", "test", "build"):
         result = stage(name, "--project-dir", project, env=environment(SPY_LOG=str(log), **secrets))
         assert result.returncode == 0, result.stdout + result.stderr
+    wheel = next((project / ".wheelwright" / "dist").glob("*.whl"))
+    shutil.copy(wheel, registry.packages)  # published
+    result = stage("verify", "--project-dir", project, "--repository-url", registry.upload_url, "--wheel", wheel,
+                   "--python", "%d.%d" % sys.version_info[:2], env=environment(SPY_LOG=str(log), **secrets))
+    assert result.returncode == 0, result.stdout + result.stderr
     seen = [json.loads(line) for line in log.read_text().splitlines()]
-    assert len(seen) >= 3  # training, the gate, the wheel installed alone
+    assert len(seen) >= 4  # training, the gate, the wheel installed alone, the wheel installed from the index
     assert not [name for names in seen for name in names if name.startswith(("NEXUS_", "TWINE_"))]
+
+
+def test_the_weak_models_own_test_fails_once_the_gate_lets_it_through(trained, tmp_path):
+    # The fixture's test must really fail for a constant model, or "a project test fails"
+    # is never exercised on a model that deserves it.
+    project = retrained(trained, "weak", tmp_path / "p")
+    set_gate(project, "weak_model", {"roc_auc": 0.5})  # its score exactly: the gate passes
+    result = stage("test", "--project-dir", project)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "passed: roc_auc 0.5000 >= 0.5" in result.stdout
+    assert "1 failed" in result.stdout and "test_the_model_tells_tumours_apart" in result.stdout
+    assert "The model project's tests failed" in result.stderr

@@ -190,6 +190,7 @@ def test_an_upload_whose_digest_does_not_match_stores_nothing(registry, credenti
     result = subprocess.run([sys.executable, "-c", UPLOADER, registry.upload_url,
                              str(tmp_path / "wrong" / WHEEL), str(1 << 62), str(path)],
                             env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr  # the client ran to the end: the answer is the registry's
     assert result.stdout.startswith("400 "), result.stdout + result.stderr
     assert "Digests do not match" in result.stdout
     assert stored(registry.upload_url, WHEEL) is None
@@ -204,7 +205,7 @@ def test_a_client_killed_mid_upload_stores_nothing(registry, credentials, tmp_pa
     try:
         assert client.stdout.readline().strip() == "stopped"
         client.send_signal(signal.SIGKILL)
-        client.wait(timeout=10)
+        assert client.wait(timeout=10) == -signal.SIGKILL
     finally:
         client.kill()
     time.sleep(1)  # what the registry does with the cut request, it does now
@@ -212,7 +213,8 @@ def test_a_client_killed_mid_upload_stores_nothing(registry, credentials, tmp_pa
     assert stored(registry.upload_url, WHEEL) is None
     # The version is not blocked: the whole file goes in afterwards.
     again = upload(registry.upload_url, path, credentials)
-    assert again.communicate(timeout=120)[0].startswith("200")
+    answer, _ = again.communicate(timeout=120)
+    assert again.returncode == 0 and answer.startswith("200"), answer
     assert hashlib.sha256(stored(registry.upload_url, WHEEL)).hexdigest() == digest
 
 

@@ -120,7 +120,8 @@ def problems(ref: str, cwd: Path) -> list[str]:
         issues.append(f"The references name {commit}, which this repository does not have "
                       "(fetch the full history: actions/checkout with fetch-depth: 0).")
         return issues
-    if subprocess.run(["git", "merge-base", "--is-ancestor", commit, ref], cwd=cwd, capture_output=True).returncode != 0:
+    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", commit, ref], cwd=cwd, capture_output=True)
+    if ancestor.returncode != 0:
         issues.append(f"{commit} is not an ancestor of {ref}.")
     changed = [name for name in git("diff", "--name-only", commit, ref, cwd=cwd).splitlines() if name != WORKFLOW]
     if changed:

@@ -57,7 +57,8 @@ def test_the_reusable_workflow_names_every_action_at_one_commit():
 def test_pin_rewrites_only_the_references_and_keeps_everything_else(repo):
     text = (repo / release.WORKFLOW).read_text(encoding="utf-8")
     pinned = release.pin(text, "a" * 40, "v2.0.0", "bigcorp/wheelwright")
-    assert {(r.slug, r.ref, r.label) for r in release.references(pinned)} == {("bigcorp/wheelwright", "a" * 40, "v2.0.0")}
+    assert {(r.slug, r.ref, r.label) for r in release.references(pinned)} == {
+        ("bigcorp/wheelwright", "a" * 40, "v2.0.0")}
     assert len(pinned.splitlines()) == len(text.splitlines())
     changed = [(a, b) for a, b in zip(text.splitlines(), pinned.splitlines()) if a != b]
     assert len(changed) == len(release.references(text))
@@ -72,7 +73,8 @@ def test_cut_makes_a_commit_that_points_at_its_parent_and_tags_it(repo, capsys):
     assert git(repo, "diff", "--name-only", "HEAD^", "HEAD") == release.WORKFLOW
     assert {(r.ref, r.label) for r in release.references(workflow_at(repo, "v1.4.0"))} == {(code, "v1.4.0")}
     # The exact tag and the major tag callers pin, both annotated, on the release commit.
-    assert git(repo, "rev-parse", "v1.4.0^{commit}") == git(repo, "rev-parse", "v1^{commit}") == git(repo, "rev-parse", "HEAD")
+    head = git(repo, "rev-parse", "HEAD")
+    assert git(repo, "rev-parse", "v1.4.0^{commit}") == git(repo, "rev-parse", "v1^{commit}") == head
     assert git(repo, "cat-file", "-t", "v1.4.0") == git(repo, "cat-file", "-t", "v1") == "tag"
     out = capsys.readouterr().out
     assert "git push origin HEAD v1.4.0" in out and "git push --force origin v1" in out

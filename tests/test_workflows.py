@@ -175,7 +175,8 @@ def test_credentials_reach_only_the_preflight_and_publish_jobs():
 
 def test_only_the_jobs_that_run_the_models_code_keep_a_pip_cache():
     for name, path in ACTIONS.items():
-        cached = [s for s in load(path)["runs"]["steps"] if "setup-python" in s.get("uses", "") and s["with"].get("cache")]
+        cached = [step for step in load(path)["runs"]["steps"]
+                  if "setup-python" in step.get("uses", "") and step["with"].get("cache")]
         assert bool(cached) == (name in ("build", "verify")), name
 
 

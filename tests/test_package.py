@@ -1,0 +1,113 @@
+"""_package: what the wheel declares and the TOML it is built from, in-process.
+
+What the wheel holds, built and installed, is tested by test_stages.py; these are the pure
+functions that decide its dependencies and write its pyproject.toml's values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from _package import pin, requirements, toml_value
+from _wheelwright import PipelineError
+
+TRAINED = {"versions": {"python": "3.11.7", "scikit-learn": "1.9.1", "numpy": "2.4.6", "joblib": "1.5.2"}}
+
+
+# --- pin: how far a library trained with may move ---------------------------------------------
+
+@pytest.mark.parametrize("name, version, expected", [
+    ("scikit-learn", "1.9.1", "scikit-learn==1.9.*"),     # pickles hold within a release series only
+    ("scikit-learn", "1.10.0rc1", "scikit-learn==1.10.*"),
+    ("Scikit-Learn", "1.9.1", "Scikit-Learn==1.9.*"),
+    ("scikit-learn", "2", "scikit-learn==2.0.*"),
+    ("scikit-learn", "1.dev3", "scikit-learn==1.0.*"),
+    ("numpy", "2.4.6", "numpy>=2,<3"),                   # the others: their major release
+    ("pandas", "3.0.0", "pandas>=3,<4"),
+    ("joblib", "1", "joblib>=1,<2"),
+    ("tinylib", "0.7.3", "tinylib>=0.7,<0.8"),           # before 1.0, a minor release may break
+    ("tinylib", "0.12", "tinylib>=0.12,<0.13"),
+    ("tinylib", "0", "tinylib>=0.0,<0.1"),
+])
+def test_a_library_is_pinned_as_far_as_its_pickles_load(name, version, expected):
+    assert pin(name, version) == expected
+
+
+# --- requirements: the wheel's dependencies ------------------------------------------------------
+
+def test_every_library_the_model_was_trained_with_is_pinned_and_python_is_not():
+    assert requirements(TRAINED, ()) == ["joblib>=1,<2", "numpy>=2,<3", "scikit-learn==1.9.*"]
+
+
+def test_the_projects_own_dependencies_are_added_sorted_without_case():
+    assert requirements(TRAINED, ("Unidecode>=1.3", "attrs")) == [
+        "attrs", "joblib>=1,<2", "numpy>=2,<3", "scikit-learn==1.9.*", "Unidecode>=1.3"]
+
+
+def test_a_declared_library_the_model_was_trained_with_keeps_the_trained_pin():
+    # A requirement that admits the trained version adds nothing: the pin is stricter.
+    assert requirements(TRAINED, ("numpy>=1.20", "Scikit_Learn", "joblib<=1.5.2")) == [
+        "joblib>=1,<2", "numpy>=2,<3", "scikit-learn==1.9.*"]
+
+
+def test_a_declared_prerelease_of_the_trained_version_is_admitted():
+    trained = {"versions": {"scikit-learn": "1.9.0rc1"}}
+    assert requirements(trained, ("scikit-learn>=1.9.0rc1",)) == ["scikit-learn==1.9.*"]
+
+
+def test_a_declared_requirement_that_excludes_the_trained_version_is_refused_naming_both():
+    with pytest.raises(PipelineError) as caught:
+        requirements(TRAINED, ("attrs", "numpy<2"))
+    assert caught.value.message == ("[project] dependencies asks for numpy<2, but the model was trained with "
+                                    "numpy 2.4.6.")
+    assert caught.value.hint == "Widen the requirement to admit 2.4.6, or train with a version it admits."
+
+
+def test_a_declared_line_that_is_no_requirement_is_named():
+    with pytest.raises(PipelineError) as caught:
+        requirements(TRAINED, ("attrs", "not a requirement!"))
+    assert caught.value.message.startswith(
+        "[project] dependencies holds 'not a requirement!', not a requirement: ")
+    assert caught.value.message.endswith(".")
+
+
+def test_a_declared_requirement_keeps_its_markers_and_extras():
+    assert requirements({"versions": {}}, ('tomli>=2; python_version < "3.11"', "requests[socks]>=2")) == [
+        "requests[socks]>=2", 'tomli>=2; python_version < "3.11"']
+
+
+# --- toml_value: the generated pyproject.toml ----------------------------------------------------
+
+@pytest.mark.parametrize("value, text", [
+    (True, "true"),
+    (False, "false"),
+    (0, "0"),
+    (3, "3"),
+    (0.25, "0.25"),
+    ("churn-model", '"churn-model"'),
+    ('say "hi"\\\n\tnow', '"say \\"hi\\"\\\\\\n\\tnow"'),
+    ("Ünïcode", '"Ünïcode"'),
+    ([], "[]"),
+    (["a", 1, False], '["a", 1, false]'),
+    ({}, "{}"),
+    ({"file": "README.md", "content-type": "text/markdown"},
+     '{"file" = "README.md", "content-type" = "text/markdown"}'),
+    ([{"name": "A. Person", "email": "a@example.com"}], '[{"name" = "A. Person", "email" = "a@example.com"}]'),
+])
+def test_values_are_written_as_toml(value, text):
+    assert toml_value(value) == text
+    assert tomllib.loads(f"v = {text}")["v"] == value
+
+
+@pytest.mark.parametrize("value", [None, (1, 2), {1, 2}, b"bytes"])
+def test_a_value_toml_cannot_hold_is_refused(value):
+    with pytest.raises(PipelineError) as caught:
+        toml_value(value)
+    assert caught.value.message == f"Cannot write {value!r} into the generated pyproject.toml."
+
+
+def test_a_nested_value_toml_cannot_hold_is_refused():
+    with pytest.raises(PipelineError, match="Cannot write None"):
+        toml_value({"authors": [{"name": None}]})

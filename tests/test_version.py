@@ -11,7 +11,7 @@ import pytest
 
 import version
 from _project import load_project
-from _wheelwright import PipelineError
+from _wheelwright import PipelineError, read_outputs
 from projects import IRIS, ROOT, write_project
 
 
@@ -168,3 +168,87 @@ def test_the_command_line_fails_with_an_annotation_on_a_mismatched_tag(tmp_path)
     )
     assert result.returncode == 1
     assert "::error title=wheelwright version::The tag v9.0.0 releases 9.0.0" in result.stdout
+
+
+# --- main and where the ref comes from, in-process ---------------------------------------------
+
+@pytest.fixture
+def outputs(tmp_path, monkeypatch):
+    """A GITHUB_OUTPUT file, and none of Actions' variables but what a test sets."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_RUN_NUMBER", "WHEELWRIGHT_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "outputs"
+    path.touch()
+    monkeypatch.setenv("GITHUB_OUTPUT", str(path))
+    return path
+
+
+def test_main_decides_prints_and_writes_every_output(tmp_path, outputs, capsys):
+    project(tmp_path / "p")
+    code = version.main(["--project-dir", str(tmp_path / "p"), "--ref", "refs/heads/main", "--run-number", "3",
+                         "--publish"])
+    assert code == 0
+    assert capsys.readouterr().out == "demo-model 1.2.0.dev3 (dev: an untagged publishing run, number 3)\n"
+    assert read_outputs(outputs) == {
+        "version": "1.2.0.dev3", "kind": "dev", "name": "demo-model",
+        "dist-artifact": "wheelwright-dist-demo-model", "holdout-artifact": "wheelwright-holdout-demo-model"}
+
+
+def test_main_without_publish_keeps_the_declared_version(tmp_path, outputs, capsys):
+    project(tmp_path / "p")
+    assert version.main(["--project-dir", str(tmp_path / "p"), "--ref", "refs/heads/main"]) == 0
+    assert capsys.readouterr().out == "demo-model 1.2.0 (declared: p/pyproject.toml)\n"
+
+
+def test_main_fails_with_exit_code_1_naming_the_conflict(tmp_path, outputs, capsys):
+    project(tmp_path / "p")
+    assert version.main(["--project-dir", str(tmp_path / "p"), "--ref", "refs/tags/v9.0.0"]) == 1
+    said = capsys.readouterr()
+    assert said.out == "" and "ERROR [version] The tag v9.0.0 releases 9.0.0" in said.err
+    assert outputs.read_text() == ""
+
+
+def test_main_takes_the_version_input_from_the_environment(tmp_path, outputs, monkeypatch, capsys):
+    project(tmp_path / "p")
+    monkeypatch.setenv("WHEELWRIGHT_VERSION", "1.3.0rc1")
+    assert version.main(["--project-dir", str(tmp_path / "p"), "--ref", "refs/heads/main"]) == 0
+    assert "demo-model 1.3.0rc1 (override: the version input)" in capsys.readouterr().out
+    monkeypatch.setenv("WHEELWRIGHT_VERSION", "")  # empty: the rules decide
+    assert version.main(["--project-dir", str(tmp_path / "p"), "--ref", "refs/heads/main"]) == 0
+    assert "demo-model 1.2.0 (declared" in capsys.readouterr().out
+
+
+def test_in_actions_the_ref_and_run_number_come_from_the_environment(tmp_path, monkeypatch):
+    args = version.argparse.Namespace(ref=None, run_number=None)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_REF", "refs/tags/v1.2.0")
+    monkeypatch.setenv("GITHUB_RUN_NUMBER", "12")
+    assert version.source_of(args, tmp_path, "demo-model") == version.Source("refs/tags/v1.2.0", "12", dirty=False)
+    given = version.argparse.Namespace(ref="refs/heads/x", run_number="4")
+    assert version.source_of(given, tmp_path, "demo-model") == version.Source("refs/heads/x", "4", dirty=False)
+    monkeypatch.delenv("GITHUB_REF")
+    monkeypatch.delenv("GITHUB_RUN_NUMBER")
+    assert version.source_of(args, tmp_path, "demo-model") == version.Source("", "", dirty=False)
+
+
+def test_a_ref_given_off_actions_is_trusted_as_committed(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("GITHUB_REF", "refs/tags/v9.9.9")  # not read off Actions
+    given = version.argparse.Namespace(ref="refs/heads/x", run_number=None)
+    assert version.source_of(given, tmp_path, "demo-model") == version.Source("refs/heads/x", "", dirty=False)
+
+
+def test_off_actions_the_laptops_checkout_decides_and_a_run_number_may_be_given(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    project(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "tag", "demo-model-v1.2.0")
+    git(tmp_path, "tag", "v0.9")
+    git(tmp_path, "tag", "nightly")
+    args = version.argparse.Namespace(ref=None, run_number=None)
+    # Of the release tags, the last in order; the run number is the count of commits.
+    assert version.source_of(args, tmp_path, "demo-model") == version.Source("refs/tags/v0.9", "1", dirty=False)
+    args = version.argparse.Namespace(ref=None, run_number="77")
+    assert version.source_of(args, tmp_path, "Demo-Model") == version.Source("refs/tags/v0.9", "77", dirty=False)

@@ -69,13 +69,13 @@ def snapshot(dest: Path) -> Path:
 
 
 def uv_sources() -> tuple[list[str], dict[str, str]]:
-    """uv's flags for the package sources pip is configured with (verify's translation)."""
+    """uv's flags for the package sources pip is configured with (the stages' translation)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        import verify
+        import _venv
     finally:
         sys.path.pop(0)
-    return verify.uv_options(verify.pip_config(dict(os.environ)))
+    return _venv.uv_options(_venv.pip_config(dict(os.environ)))
 
 
 def without_nexus() -> dict[str, str]:

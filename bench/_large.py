@@ -1,30 +1,31 @@
-"""Large models: hash, build and publish a wheel whose model file is 10 MB, 100 MB or 1 GB.
+"""Large models: train, build and publish a wheel whose model file is 1 MB to 1 GB.
 
-A synthetic model project, made under ``bench/work``, shaped like the example one: the
-same ``[tool.wheelwright]`` table, the same hatchling metadata hook (``model/hatch_build.py``,
-copied as it is), the model, manifest and card shipped as build artifacts, in the wheel
-and in the sdist. Its model is a dict holding an incompressible random byte array,
-saved with joblib, so the wheel really is that big.
+A synthetic model project, written under ``bench/work`` as any user's project is: a
+``pyproject.toml`` and a ``train.py``. Its ``train()`` returns a real scikit-learn
+estimator (a ``DummyClassifier`` on four rows) carrying an incompressible array of random
+bytes of the size asked for, so the model file, the wheel and the upload really are that
+big, and the pipeline's own stages do the rest:
 
-The model is made once per size, before anything is measured; the project's own training
-script then only re-stamps the version, so that the three stages measured are the
-pipeline's work on a large file:
-
-- hash: ``scripts/train.py`` (the training script, a no-op here, then the check that the
-  model file hashes to the manifest's sha256);
-- build: ``scripts/build.py`` (``python -m build``: sdist, then the wheel from it; the
-  wheel's contents and hash checked; ``twine check``);
+- train: ``scripts/train.py`` (the project's ``train()``, which makes the random bytes in
+  about a second per gigabyte; then the pipeline's dump with joblib, the sha256 of the
+  model file, the hold-out scores and the package's assembly);
+- build: ``scripts/build.py`` (the wheel from the tree, its contents checked,
+  ``twine check``, and the wheel installed alone in a fresh environment and scored);
 - publish: ``scripts/publish.py`` to a pypiserver on loopback, into an empty folder.
+
+Beside them, the floor: what this machine does with the same bytes and nothing else
+(``floor``): their sha256, and a zip of them, stored and deflated.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import secrets
 import shutil
 import sys
-import textwrap
+import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,61 +34,37 @@ from _measure import Sample, measure, median
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SCRIPTS = ROOT / "scripts"
+NAME = "big-model"
 PACKAGE = "big_model"
 VERSION = "0.1.0"
-STAGES = ("hash", "build", "publish")
+STAGES = ("train", "build", "publish")
+CHUNK = 1 << 20
 
 PYPROJECT = """\
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
 [project]
 name = "big-model"
-description = "A synthetic model for wheelwright's benchmarks: random bytes, {size} of them."
-readme = "src/big_model/MODEL_CARD.md"
-requires-python = ">=3.11"
-dynamic = ["version", "dependencies"]
+description = "A synthetic model for wheelwright's benchmarks: {label} of random bytes."
 
 [tool.wheelwright]
-package = "big_model"
 version = "{version}"
-train = "train.py"
-model = "src/big_model/model.joblib"
-manifest = "src/big_model/manifest.json"
-holdout = "artifacts/holdout.csv"
-metric = "accuracy"
-min-score = 0.0
-
-[tool.hatch.metadata.hooks.custom]
-path = "hatch_build.py"
-
-[tool.hatch.build]
-artifacts = [
-    "src/big_model/model.joblib",
-    "src/big_model/manifest.json",
-    "src/big_model/MODEL_CARD.md",
-]
-
-[tool.hatch.build.targets.sdist]
-include = ["/src", "/hatch_build.py", "/train.py"]
-
-[tool.hatch.build.targets.wheel]
-packages = ["src/big_model"]
+gate = {{ accuracy = 0.0 }}
 """
 
-# Training already happened (the model is made before measuring): re-stamp the version only.
 TRAIN = '''\
-"""Record the version asked for in the manifest; the model itself was made beforehand."""
-import json
-import os
-from pathlib import Path
+"""A model of {size} bytes: a dummy classifier carrying random bytes, made in a second per GB."""
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
 
-here = Path(__file__).resolve().parent
-manifest_path = here / "src" / "big_model" / "manifest.json"
-manifest = json.loads(manifest_path.read_text())
-manifest["version"] = os.environ.get("WHEELWRIGHT_VERSION") or manifest["version"]
-manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\\n")
+SIZE = {size}
+
+
+def train():
+    X = pd.DataFrame({{"x": [0.0, 1.0, 2.0, 3.0]}})
+    y = pd.Series(["a", "b", "a", "b"], name="label")
+    model = DummyClassifier(strategy="prior").fit(X, y)
+    model.weights_ = np.frombuffer(np.random.default_rng(0).bytes(SIZE), dtype=np.uint8)
+    return model, X, y
 '''
 
 
@@ -96,11 +73,12 @@ class SizeResult:
     label: str
     size: int  # bytes of the model file
     wheel: int = 0  # bytes
+    floor: dict[str, float] = field(default_factory=dict)  # seconds, by operation
     samples: dict[str, list[Sample]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         out: dict = {"label": self.label, "size": self.size, "wheel": self.wheel,
-                     "runs": len(self.samples.get("hash", [])), "stages": {}}
+                     "runs": len(self.samples.get("train", [])), "floor": self.floor, "stages": {}}
         for stage in STAGES:
             samples = self.samples[stage]
             tree = median([s.tree_rss for s in samples])
@@ -115,46 +93,33 @@ class SizeResult:
 
 
 def make_project(root: Path, size: int, label: str) -> Path:
-    """Write the synthetic project with a trained model of ``size`` bytes (not measured)."""
-    import joblib
-    import numpy as np
-
+    """Write the synthetic project whose model file is a little over ``size`` bytes."""
     if root.exists():
         shutil.rmtree(root)
-    package = root / "src" / PACKAGE
-    package.mkdir(parents=True)
-    (root / "artifacts").mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT.format(size=label, version=VERSION))
-    shutil.copy(ROOT / "model" / "hatch_build.py", root / "hatch_build.py")
-    (root / "train.py").write_text(TRAIN)
-    (package / "__init__.py").write_text('"""A synthetic model: random bytes."""\n')
-    weights = np.frombuffer(np.random.default_rng(0).bytes(size), dtype=np.uint8)
-    model = package / "model.joblib"
-    joblib.dump({"weights": weights}, model)
-    del weights
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        from _wheelwright import sha256_file
-    finally:
-        sys.path.pop(0)
-    versions = {"scikit-learn": _version("scikit-learn"), "numpy": np.__version__,
-                "joblib": joblib.__version__}
-    manifest = {"version": VERSION, "sha256": sha256_file(model), "versions": versions,
-                "metrics": {"accuracy": 1.0}, "classes": ["a", "b"]}
-    (package / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    (package / "MODEL_CARD.md").write_text(textwrap.dedent(f"""\
-        # big-model {VERSION}
-
-        A synthetic model for benchmarks: {label} of random bytes. Not a model of anything.
-        """))
-    (root / "artifacts" / "holdout.csv").write_text("x,target\n0,a\n")
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(PYPROJECT.format(label=label, version=VERSION), encoding="utf-8")
+    (root / "train.py").write_text(TRAIN.format(size=size), encoding="utf-8")
     return root
 
 
-def _version(distribution: str) -> str:
-    from importlib.metadata import version
-
-    return version(distribution)
+def floor(model: Path, scratch: Path) -> dict[str, float]:
+    """Seconds this machine takes to hash the model file, and to zip it stored and deflated."""
+    timings = {}
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    with model.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    timings["sha256"] = time.perf_counter() - started
+    for operation, method in (("zip stored", zipfile.ZIP_STORED), ("zip deflated", zipfile.ZIP_DEFLATED)):
+        target = scratch / f"{operation.replace(' ', '-')}.zip"
+        started = time.perf_counter()
+        with zipfile.ZipFile(target, "w", compression=method) as archive:
+            with model.open("rb") as source, archive.open(model.name, "w", force_zip64=True) as sink:
+                shutil.copyfileobj(source, sink, CHUNK)
+        timings[operation] = time.perf_counter() - started
+        target.unlink()
+    return timings
 
 
 class LargeModels:
@@ -180,27 +145,31 @@ class LargeModels:
             sys.path.pop(0)
         base = self.work / label
         project = make_project(base / "project", size, label)
-        self.log(f"{label}: synthetic project made ({(project / 'src' / PACKAGE / 'model.joblib').stat().st_size:,} bytes of model)")
-        result = SizeResult(label, (project / "src" / PACKAGE / "model.joblib").stat().st_size)
+        model = project / ".wheelwright" / "package" / PACKAGE / "model.joblib"
         python = sys.executable
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXUS_", "TWINE_", "GITHUB_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("NEXUS_", "TWINE_", "GITHUB_", "WHEELWRIGHT_"))}
+        env.setdefault("SOURCE_DATE_EPOCH", "1700000000")  # the project is no git checkout
+        result = SizeResult(label, 0)
         for run in range(1, runs + 1):
             dist = base / "dist"
             shutil.rmtree(dist, ignore_errors=True)
             samples: dict[str, Sample] = {}
-            samples["hash"] = measure([python, SCRIPTS / "train.py", "--project-dir", project,
-                                       "--version", VERSION], env=env)
+            samples["train"] = measure([python, SCRIPTS / "train.py", "--project-dir", project], env=env)
+            result.size = model.stat().st_size
+            if run == 1:
+                result.floor = floor(model, base)
+                self.log(f"{label}: floor " + ", ".join(f"{k} {v:.1f} s" for k, v in result.floor.items()))
             samples["build"] = measure([python, SCRIPTS / "build.py", "--project-dir", project,
                                         "--outdir", dist], env=env)
-            wheel = next(dist.glob("*.whl"))
-            sdist = next(dist.glob("*.tar.gz"))
-            result.wheel = wheel.stat().st_size
+            result.wheel = next(dist.glob("*.whl")).stat().st_size
             packages = base / "registry"
             shutil.rmtree(packages, ignore_errors=True)
             password = secrets.token_urlsafe(18)
             with registry.serve(packages, username="bench", password=password) as reg:
                 samples["publish"] = measure(
-                    [python, SCRIPTS / "publish.py", "--repository-url", reg.upload_url, wheel, sdist],
+                    [python, SCRIPTS / "publish.py", "--repository-url", reg.upload_url,
+                     "--name", NAME, "--version", VERSION, "--dist", dist],
                     env={**env, "NEXUS_USERNAME": "bench", "NEXUS_PASSWORD": password})
             if "uploaded" not in samples["publish"].output:
                 raise RuntimeError(f"publish did not upload:\n{samples['publish'].output[-2000:]}")

@@ -11,12 +11,11 @@ The bare side loads the very ``model.joblib`` file the wheel installed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from _e2e import snapshot, uv_sources, without_nexus
+from _e2e import snapshot, without_nexus
 from _measure import median
 
 BENCH = Path(__file__).resolve().parent
@@ -50,18 +49,18 @@ class Runtime:
         _run([sys.executable, scripts / "train.py", "--project-dir", project], env=env)
         _run([sys.executable, scripts / "build.py", "--project-dir", project, "--outdir", clone / "dist"], env=env)
         wheel = next((clone / "dist").glob("*.whl"))
-        venv = self.work / "venv"
-        uv = ROOT / ".venv" / "bin" / "uv"
-        options, extra_env = uv_sources()
-        _run([uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=self.work)
-        python = venv / "bin" / "python"
-        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, *options, wheel],
-             cwd=self.work, env={**extra_env, **os.environ})
+        sys.path.insert(0, str(ROOT / "scripts"))
+        try:
+            import _venv
+        finally:
+            sys.path.pop(0)
+        python = _venv.fresh(self.work, wheel)  # as build's own check installs it
+        _run([python, "-m", "compileall", "-q", self.work / "venv"])  # bytecode, as pip writes it
         model = Path(_run([python, "-c", "import importlib.util, pathlib; print(pathlib.Path("
                            "importlib.util.find_spec('tumor_classifier').origin).with_name('model.joblib'))"],
                           cwd=self.work).strip())
         self.log(f"runtime: {wheel.name} installed in a fresh venv")
-        return python, model, project / "artifacts" / "holdout.csv"
+        return python, model, project / ".wheelwright" / "holdout.csv"
 
     def probe(self, python: Path, *args: object) -> dict:
         # From the work folder: nothing of the source tree on sys.path.
@@ -69,11 +68,9 @@ class Runtime:
 
     def run(self, cold_runs: int, warm_repeats: int) -> dict:
         python, model, holdout = self.install()
-        rows = [line.split(",")[:-1] for line in holdout.read_text().splitlines()[1:]]
-        row = ",".join(rows[0])
         # One untimed round: the first process after an install reads its files from disk.
-        self.probe(python, "cold-package", row)
-        self.probe(python, "cold-bare", row, model)
+        self.probe(python, "cold-package", holdout)
+        self.probe(python, "cold-bare", holdout, model)
 
         imports, package_cold, bare_cold = [], [], []
         for i in range(cold_runs):
@@ -81,7 +78,7 @@ class Runtime:
             if result["sklearn"]:
                 raise RuntimeError("import tumor_classifier imported scikit-learn")
             imports.append(result["seconds"])
-            pair = [("package", ("cold-package", row)), ("bare", ("cold-bare", row, model))]
+            pair = [("package", ("cold-package", holdout)), ("bare", ("cold-bare", holdout, model))]
             for name, args in pair if i % 2 == 0 else reversed(pair):
                 (package_cold if name == "package" else bare_cold).append(self.probe(python, *args)["seconds"])
         self.log(f"runtime: import {median(imports) * 1e3:.1f} ms, cold start package "

@@ -4,8 +4,9 @@
     .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, under a minute
 
 1. end to end: the warm ``make pipeline`` against the textbook sequence (baseline.sh);
-2. large models: hash, build and publish a 10 MB, 100 MB and 1 GB model;
-3. run time: ``import tumor_classifier``, cold start, ``predict`` against bare joblib.
+2. large models: train, build and publish a 10 MB, 100 MB and 1 GB model;
+3. run time: ``import tumor_classifier``, cold start, ``predict`` against bare joblib;
+4. jobs: each job's install time in the reusable workflow under act (``_jobs.py``).
 
 Writes ``results.json``, ``README.md`` (the tables) and ``chart.png`` into ``--out``
 (default ``bench/results``). Scratch files go to ``bench/work`` (git-ignored), which each
@@ -26,12 +27,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from _e2e import EndToEnd  # noqa: E402
+from _jobs import Jobs  # noqa: E402
 from _large import LargeModels  # noqa: E402
 from _measure import machine  # noqa: E402
 from _report import write_chart, write_table  # noqa: E402
 from _runtime import Runtime  # noqa: E402
 
-SECTIONS = ("e2e", "large", "runtime")
+SECTIONS = ("e2e", "large", "runtime", "jobs")
 SIZES = {"10 MB": 10_000_000, "100 MB": 100_000_000, "1 GB": 1_000_000_000}
 QUICK_SIZES = {"1 MB": 1_000_000}
 
@@ -53,13 +55,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fresh processes per import and cold-start figure (default: 21)")
     parser.add_argument("--warm-repeats", type=int, default=41,
                         help="timed batches per predict figure (default: 41)")
+    parser.add_argument("--jobs-runs", type=int, default=2,
+                        help="timed workflow runs under act, after an untimed one (default: 2)")
     args = parser.parse_args(argv)
     args.sections = [s for s in args.sections.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
     if args.quick:
-        args.sections = [s for s in args.sections if s != "e2e"]
+        args.sections = [s for s in args.sections if s not in ("e2e", "jobs")]
         args.large_runs, args.cold_runs, args.warm_repeats = 1, 3, 3
     return args
 
@@ -82,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         e2e.run(args.e2e_runs, args.baseline_runs)
         results["e2e"] = e2e.results()
     if "large" in args.sections:
-        log("large models: hash, build, publish")
+        log("large models: train, build, publish")
         sizes = QUICK_SIZES if args.quick else SIZES
         results["large"] = LargeModels(args.work / "large", log).run(list(sizes.items()), args.large_runs)
     if "runtime" in args.sections:
         log("run time: import, cold start, predict")
         results["runtime"] = Runtime(args.work / "runtime", log).run(args.cold_runs, args.warm_repeats)
+    if "jobs" in args.sections:
+        log("jobs: each job's install under act")
+        results["jobs"] = Jobs(args.work / "jobs", log).run(args.jobs_runs, args.jobs_runs)
     results["seconds"] = time.monotonic() - started
 
     args.out.mkdir(parents=True, exist_ok=True)

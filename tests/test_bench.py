@@ -26,11 +26,12 @@ def test_a_quick_bench_run_writes_the_table_and_the_chart(tmp_path):
 
     results = json.loads((out / "results.json").read_text())
     assert [entry["label"] for entry in results["large"]] == ["1 MB"]
-    assert set(results["large"][0]["stages"]) == {"hash", "build", "publish"}
+    assert set(results["large"][0]["stages"]) == {"train", "build", "publish"}
+    assert set(results["large"][0]["floor"]) == {"sha256", "zip stored", "zip deflated"}
     assert set(results["runtime"]["predict"]) == {"1", "10000"}
 
     table = (out / "README.md").read_text()
-    for heading in ("## Targets", "## 2. Large models", "## 3. The packaged model at run time"):
+    for heading in ("## Targets", "## 2. Large models: train, build and publish", "## 3. The packaged model at run time"):
         assert heading in table
     assert "| 1 MB | 1 MB | 1 | publish |" in table
     assert "quick smoke run" in table

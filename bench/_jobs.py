@@ -1,0 +1,200 @@
+"""Each job's install time: the reusable workflow under act, with real installs.
+
+The reusable workflow runs on the example model under act (tests/actions/act.py), with the
+setup-python double in its fresh mode (``SETUP_PYTHON_DOUBLE_FRESH``): every job gets an
+empty virtual environment of the workflow's Python, with pip, and installs its lock for
+real, from pip's warm cache. It publishes to pypiserver on loopback (the same bytes each
+run: the second and later runs find them already there). One untimed run warms the
+caches; then each timed run's step durations are read from act's log.
+
+The reference is what every job installed before the actions were split: the whole
+development lock (``requirements.txt``), with bytecode, into a fresh environment of the
+same Python, from the same warm cache, timed the same number of times.
+
+Reported per job: the lock it installs and its size, the median install step, the median
+set-up of Python (the double's ``venv``: a hosted runner's toolcache is faster), and the
+rest of the job. The jobs whose environment imports no model library (all but build)
+install without bytecode (``--no-compile``); build compiles it, because the model's
+processes run without writing any.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from _measure import CommandFailed, measure, median
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "model-pipeline.yml"
+#: The workflow's jobs as act names them, the lock each installs, and the targets:
+#: an install under 10 s for the jobs that hold credentials, at most half the whole
+#: lock's install for the ones that run the model.
+JOBS = (
+    ("version", "Decide the version", "requirements/publish.txt"),
+    ("preflight", "Check the repository answers", "requirements/publish.txt"),
+    ("build", "Train, test and build", "requirements/stages.txt"),
+    ("publish", "Publish", "requirements/publish.txt"),
+    ("verify", "Verify the published wheel", "requirements/stages.txt"),
+)
+SECRET_JOBS_LIMIT = 10.0
+MODEL_JOBS_RATIO = 0.5
+STEP = re.compile(r"^\[(?P<job>[^\]]*?)\s*\]\s+✅  Success - Main (?P<step>.+?) \[(?P<took>[0-9.hmµns]+)\]$", re.M)
+DURATION = re.compile(r"([0-9.]+)(h|ms|µs|us|ns|m|s)")
+UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+
+
+def seconds(go_duration: str) -> float:
+    """A Go duration as act prints it (``1m2.5s``, ``350.2ms``) in seconds."""
+    return sum(float(number) * UNITS[unit] for number, unit in DURATION.findall(go_duration))
+
+
+def packages(lock: Path) -> int:
+    return len({line.split("==")[0] for line in lock.read_text(encoding="utf-8").splitlines()
+                if re.match(r"^[A-Za-z0-9]", line)})
+
+
+def top_level_steps() -> dict[str, list[str]]:
+    """Each job's own steps (the workflow's, not the actions' inner ones), by job id."""
+    from ruamel.yaml import YAML
+
+    jobs = YAML(typ="safe").load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    return {job_id: [step["name"] for step in job["steps"]] for job_id, job in jobs.items()}
+
+
+def job_times(log: str) -> dict[str, dict[str, float]]:
+    """From one run's log: each job's install, Python set-up and total step time."""
+    durations: dict[tuple[str, str], float] = {}
+    for match in STEP.finditer(log):
+        job = match["job"].rsplit("/", 1)[-1]
+        key = (job, match["step"])
+        # An action's step may share its name with the workflow's step that wraps it.
+        durations[key] = max(durations.get(key, 0.0), seconds(match["took"]))
+    own = top_level_steps()
+    times = {}
+    for job_id, name, _ in JOBS:
+        steps = {step: took for (job, step), took in durations.items() if job == name}
+        install = sum(took for step, took in steps.items() if re.fullmatch(r"Install the \w+ lock", step))
+        setup = sum(took for step, took in steps.items() if step.startswith("Set up Python"))
+        total = sum(steps.get(step, 0.0) for step in own[job_id])
+        if not install:
+            raise CommandFailed(f"no install step timed for the job {name!r} in act's log")
+        times[job_id] = {"install": install, "setup": setup, "total": total}
+    return times
+
+
+class Jobs:
+    def __init__(self, work: Path, log) -> None:  # type: ignore[no-untyped-def]
+        self.work = work
+        self.log = log
+
+    def full_lock_install(self, python: str) -> float:
+        """A fresh environment of ``python`` and ``pip install -r requirements.txt``, as every
+        job did before the split: the seconds pip takes."""
+        venv = self.work / "whole-lock"
+        shutil.rmtree(venv, ignore_errors=True)
+        measure([python, "-m", "venv", venv])
+        sample = measure([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                          "--require-hashes", "--no-deps", "-r", ROOT / "requirements.txt"])
+        shutil.rmtree(venv, ignore_errors=True)
+        return sample.seconds
+
+    def run(self, runs: int, baseline_runs: int) -> dict:
+        sys.path[:0] = [str(ROOT / "tests" / "actions"), str(ROOT / "scripts")]
+        import act as act_module
+        import registry
+        import verify
+        from _wheelwright import SUPPORTED_PYTHONS
+
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        python_version = SUPPORTED_PYTHONS[-1]  # the workflow's default
+        python = verify.locate(python_version)  # PATH, then pyenv's builds
+        if python is None:
+            raise CommandFailed(f"the jobs section needs Python {python_version} (on PATH or pyenv's)")
+        # First, so that a machine that cannot do it fails before the long part.
+        whole = [self.full_lock_install(python) for _ in range(baseline_runs)]
+        self.log(f"jobs: the whole lock installed {baseline_runs} times")
+        act = act_module.Act(self.work / "act")
+        snapshot = act.repository(act_module.WHEELWRIGHT, ROOT)
+        act_module.commit_all(snapshot, "snapshot of the work tree for the benchmark")
+        username, password = "bench", secrets.token_urlsafe(18)
+        samples: list[dict[str, dict[str, float]]] = []
+        with tempfile.TemporaryDirectory(prefix="wheelwright-bench-jobs-") as tmp, \
+                registry.serve(Path(tmp) / "packages", username=username, password=password) as reg:
+            for number in range(runs + 1):
+                shutil.rmtree(act.artifacts, ignore_errors=True)  # act numbers every run 1
+                done = act.run(["workflow_dispatch", "-W", ".github/workflows/model-pipeline.yml",
+                                "--input", "project-dir=model", "--input", "publish=true"],
+                               workdir=snapshot, local_repositories=act_module.snapshot_actions(snapshot),
+                               secrets={"NEXUS_URL": reg.upload_url, "NEXUS_USERNAME": username,
+                                        "NEXUS_PASSWORD": password},
+                               doubles={"SETUP_PYTHON_DOUBLE_FRESH": "1"}, timeout=1800)
+                if done.returncode != 0:
+                    raise CommandFailed(f"the workflow failed under act:\n{done.output[-4000:]}")
+                if number:  # the first run only warms the caches
+                    samples.append(job_times(done.output))
+                self.log(f"jobs: workflow run {number + 1} of {runs + 1} done"
+                         + ("" if number else " (warm-up, untimed)"))
+        shutil.rmtree(self.work, ignore_errors=True)
+        return {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "python": python_version,
+            "runs": runs,
+            "baseline_runs": baseline_runs,
+            "whole_lock": median(whole),
+            "whole_lock_packages": packages(ROOT / "requirements.txt"),
+            "jobs": [{"job": job_id, "lock": lock, "packages": packages(ROOT / lock),
+                      **{key: median([s[job_id][key] for s in samples]) for key in ("install", "setup", "total")}}
+                     for job_id, _, lock in JOBS],
+        }
+
+
+# --- The report's part -----------------------------------------------------------------------
+
+def targets(jobs: dict | None) -> list[tuple[str, str, str]]:
+    if not jobs:
+        return []
+    by = {entry["job"]: entry for entry in jobs["jobs"]}
+    limit = jobs["whole_lock"] * MODEL_JOBS_RATIO
+    secret = max(by["preflight"]["install"], by["publish"]["install"])
+    model = max(by["build"]["install"], by["verify"]["install"])
+    return [
+        (f"preflight and publish install in under {SECRET_JOBS_LIMIT:.0f} s (warm cache)",
+         f"{by['preflight']['install']:.1f} s and {by['publish']['install']:.1f} s",
+         "**met**" if secret < SECRET_JOBS_LIMIT else "**missed**"),
+        ("build and verify install in at most half the whole lock's time",
+         f"{by['build']['install']:.1f} s and {by['verify']['install']:.1f} s vs {jobs['whole_lock']:.1f} s: "
+         f"ratio {model / jobs['whole_lock']:.2f}", "**met**" if model <= limit else "**missed**"),
+    ]
+
+
+def table(jobs: dict) -> list[str]:
+    lines = [
+        "## 4. Each job's install, under act",
+        "",
+        f"Measured {jobs['date']}. The reusable workflow on `model/`, publishing to pypiserver on "
+        "loopback, under act with "
+        f"real installs into fresh Python {jobs['python']} environments from pip's warm cache: "
+        f"medians of {jobs['runs']} runs after an untimed one. Before the split, every job installed "
+        f"the whole development lock ({jobs['whole_lock_packages']} packages, with bytecode): "
+        f"**{jobs['whole_lock']:.1f} s** here (median of {jobs['baseline_runs']}). Build compiles "
+        "bytecode too (the model's processes write none); the other jobs import no model library "
+        "from their environment and skip it. Python's set-up is the test double's `venv`; a "
+        "hosted runner takes it from its toolcache. The whole job is the sum of its steps.",
+        "",
+        "| job | lock | packages | install | set up Python | whole job |",
+        "|---|---|---:|---:|---:|---:|",
+        *(f"| {e['job']} | `{e['lock']}` | {e['packages']} | {e['install']:.1f} s | {e['setup']:.1f} s | "
+          f"{e['total']:.1f} s |" for e in jobs["jobs"]),
+        "",
+    ]
+    return lines

@@ -374,14 +374,14 @@ def select_dists(paths: Sequence[Path], project: str, version: str, where: str) 
     for path in paths:
         why = _foreign(path, project, version)
         if why:
-            refused.append(f"{path.name} ({why})")
+            refused.append(shown(f"{path.name} ({why})"))  # the reason may quote the name
         elif path.name.endswith(".whl"):
             wheels.append(path)
         else:
             sdists.append(path)
     for found, kind, most in ((wheels, "wheels", 1), (sdists, "sdists", 1)):
         if len(found) > most:
-            refused += [f"{p.name} (one of {len(found)} {kind} of {project} {version}: publish "
+            refused += [f"{shown(p.name)} (one of {len(found)} {kind} of {project} {version}: publish "
                         f"takes {'exactly' if kind == 'wheels' else 'at most'} one)" for p in found]
     if refused:
         raise error(FOREIGN_FILES, UsageError, label="refused", where=where, project=project,
@@ -389,6 +389,14 @@ def select_dists(paths: Sequence[Path], project: str, version: str, where: str) 
     if not wheels:
         raise error(NO_WHEEL, UsageError, label="no wheel", where=where, project=project, version=version)
     return [(wheels[0], "wheel")] + [(p, "sdist") for p in sdists]
+
+
+def shown(name: str) -> str:
+    """A file name from the build as it may be printed. The build job ran the model's
+    code, which can name a file ``x\\n::add-mask::...``; printed as it is, in the job that
+    holds the credentials, its second line would be a workflow command. So every
+    character that is not printable is shown as its escape (``\\n``, ``\\x1b``)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 def _foreign(path: Path, project: str, version: str) -> str:
@@ -445,7 +453,8 @@ def read_dists(selected: Sequence[tuple[Path, str]], project: str, version: str)
             same = False
         if not same:
             raise error(NAME_MISMATCH, UsageError, label="name mismatch", file=path.name,
-                        project=project, version=version, meta_name=meta_name, meta_version=meta_version)
+                        project=project, version=version, meta_name=shown(str(meta_name)),
+                        meta_version=shown(str(meta_version)))  # the build wrote them
         dists.append(Dist(path, kind, project, version, path.stat().st_size, form_fields(package)))
     return dists
 
@@ -479,7 +488,7 @@ def read_package(path: Path):  # type: ignore[no-untyped-def]
         dist = package.PackageFile.from_filename(str(path), comment=None)
     except (exceptions.TwineException, zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
         raise error(INVALID_DIST, UsageError, label="invalid dist", file=path.name,
-                    detail=f"{type(exc).__name__}: {exc}") from None
+                    detail=shown(f"{type(exc).__name__}: {exc}")) from None  # may quote the file
     finally:
         package.HashManager = hashing  # type: ignore[misc]
     dist.sha2_digest = dist.blake2_256_digest = None

@@ -47,16 +47,24 @@ def laps(clock: str, *, now: float, status: str) -> list[Lap]:
     return result
 
 
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable shown as its escape. The title
+    and the metric names come from the project (its folder, its version, its tests), and
+    the summary is printed to the log too: a newline there would start a line the runner
+    reads as a workflow command."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def markdown(title: str, timed: list[Lap], metrics: dict[str, float]) -> str:
     icons = {"ok": ":white_check_mark:", "failed": ":x:", "cancelled": ":no_entry_sign:"}
-    parts = [f"### {title}\n"]
+    parts = [f"### {one_line(title)}\n"]
     if timed:
-        rows = "".join(f"| {lap.stage} | {icons[lap.outcome]} {lap.outcome} | {lap.seconds:.1f} |\n"
+        rows = "".join(f"| {one_line(lap.stage)} | {icons[lap.outcome]} {lap.outcome} | {lap.seconds:.1f} |\n"
                        for lap in timed)
         total = sum(lap.seconds for lap in timed)
         parts.append(f"| stage | outcome | seconds |\n|---|---|---:|\n{rows}| **total** | | **{total:.1f}** |\n")
     if metrics:
-        rows = "".join(f"| {name} | {value:.4f} |\n" for name, value in sorted(metrics.items()))
+        rows = "".join(f"| {one_line(name)} | {value:.4f} |\n" for name, value in sorted(metrics.items()))
         parts.append(f"<details open><summary>Metrics on the hold-out set</summary>\n\n"
                      f"| metric | value |\n|---|---:|\n{rows}\n</details>\n")
     return "\n".join(parts)

@@ -1618,3 +1618,16 @@ def test_a_file_that_changed_between_two_attempts_is_refused(monkeypatch, tmp_pa
     fake_child(monkeypatch, {"status": 200, "reason": "OK", "body": "", "location": "", "sha256": "bbb"})
     with pytest.raises(pub.PublishError, match="read with sha256 aaa, then sent with bbb"):
         a_repository().upload(a_dist(tmp_path, sha256="aaa"))
+
+
+@pytest.mark.parametrize("name", ["x\n::add-mask::y.whl", "evil\n::warning::x-1.0.tar.gz",
+                                  "tiny_model-1.0.0\r\n::error::z.tar.gz", "a\x1b[2Kb.whl"])
+def test_a_refused_file_name_is_printed_with_its_control_characters_escaped(name, tmp_path):
+    # The build job ran the model's code and may name a file so that a line of it would
+    # be a workflow command in the job that holds the credentials.
+    paths = touch(tmp_path / "dist", "tiny_model-1.0.0-py3-none-any.whl", name)
+    with pytest.raises(pub.UsageError) as caught:
+        pub.select_dists(paths, "tiny-model", "1.0.0", "dist/ holds")
+    message = caught.value.message
+    assert not [c for c in message if not c.isprintable()]
+    assert name.encode("unicode_escape").decode("ascii") in message

@@ -52,3 +52,13 @@ def test_a_missing_clock_still_gives_a_summary(tmp_path):
                              "--clock", str(tmp_path / "none")], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("### wheelwright")
+
+
+def test_a_title_or_metric_name_cannot_start_a_line_of_its_own_in_the_log():
+    # The project names them (its folder, its version, its tests); a newline would start
+    # a line the runner reads as a workflow command.
+    text = summary.markdown("model\n::add-mask::x", summary.laps("0 train\n", now=1, status="success"),
+                            {"r2\n::warning::y": 0.5})
+    assert not [line for line in text.splitlines() if line.startswith("::")]
+    assert "### model\\n::add-mask::x" in text
+    assert "| r2\\n::warning::y | 0.5000 |" in text

@@ -4,7 +4,9 @@ The build tree is ``.wheelwright/package/``, which the train stage assembled; th
 writes its ``pyproject.toml`` (the project's metadata, the version training recorded,
 and a pin for every library the model's pickle needs) and builds the wheel straight from
 it with pypa/build and hatchling, without isolation (the backend is the one the lock
-pins) and with ``SOURCE_DATE_EPOCH``, so the same commit gives the same bytes. No
+pins) and with ``SOURCE_DATE_EPOCH``, so the same commit gives the same bytes. A file
+that deflate cannot shrink (a model of dense float weights) is stored, not deflated: the
+rule is ``_package.stored_members``, applied by the backend wrapper ``_backend.py``. No
 project code runs while building. Then the wheel must hold the model with the sha256 the
 manifest records, pass ``twine check --strict``, and — installed alone into a fresh
 environment, with only the dependencies it declares — load, predict and reproduce every
@@ -52,7 +54,10 @@ class Built:
 def build(project: Project, outdir: Path, *, sdist: bool = False, check_install: bool = True) -> Built:
     """Build ``project``'s wheel into ``outdir``; raise unless it is what we promise."""
     manifest = read_manifest(project)
-    (project.build_root / "pyproject.toml").write_text(_package.pyproject(project, manifest), encoding="utf-8")
+    stored = _package.stored_members(project)
+    (project.build_root / "pyproject.toml").write_text(_package.pyproject(project, manifest, stored),
+                                                      encoding="utf-8")
+    shutil.copy(_package.BACKEND, project.build_root / _package.BACKEND.name)
     env = clean_env(SOURCE_DATE_EPOCH=source_date_epoch(project.root), PYTHONDONTWRITEBYTECODE="1")
     if outdir.resolve() == project.dist.resolve() and outdir.is_dir():
         shutil.rmtree(outdir)  # the project's own: nothing from an earlier build may stay beside it

@@ -10,7 +10,10 @@ import tomllib
 
 import pytest
 
-from _package import pin, requirements, toml_value
+import random
+import zlib
+
+from _package import deflated_fraction, pin, pyproject, requirements, stored_members, toml_value
 from _wheelwright import PipelineError
 
 TRAINED = {"versions": {"python": "3.11.7", "scikit-learn": "1.9.1", "numpy": "2.4.6", "joblib": "1.5.2"}}
@@ -111,3 +114,50 @@ def test_a_value_toml_cannot_hold_is_refused(value):
 def test_a_nested_value_toml_cannot_hold_is_refused():
     with pytest.raises(PipelineError, match="Cannot write None"):
         toml_value({"authors": [{"name": None}]})
+
+
+# --- Which members are stored: the rule, on files of known content -----------------------------
+
+class FakeProject:
+    def __init__(self, root):
+        self.build_root = root
+        self.package_dir = root / "pkg"
+        self.package_dir.mkdir(parents=True)
+
+
+def test_random_bytes_are_stored_and_what_shrinks_is_deflated(tmp_path):
+    project = FakeProject(tmp_path)
+    noise = random.Random(0).randbytes(2 << 20)
+    (project.package_dir / "model.joblib").write_bytes(noise)
+    (project.package_dir / "text.bin").write_bytes(b"weights " * (300 << 10))
+    # Bytes drawn from 192 values: deflate keeps about 95% (dense float weights keep 93-94%).
+    rng = random.Random(2)
+    (project.package_dir / "floats.bin").write_bytes(bytes(rng.randrange(192) for _ in range(2 << 20)))
+    # From 128 values: about 88%, just under the rule's 90%: deflated.
+    (project.package_dir / "seven-bits.bin").write_bytes(bytes(rng.randrange(128) for _ in range(2 << 20)))
+    (project.package_dir / "small.bin").write_bytes(noise[: (1 << 20) - 1])  # under 1 MiB: never sampled
+    assert deflated_fraction(project.package_dir / "model.joblib") > 0.99
+    assert 0.90 < deflated_fraction(project.package_dir / "floats.bin") < 0.97
+    assert 0.85 < deflated_fraction(project.package_dir / "seven-bits.bin") < 0.90
+    assert deflated_fraction(project.package_dir / "text.bin") < 0.01
+    assert stored_members(project) == ["pkg/floats.bin", "pkg/model.joblib"]
+
+
+def test_the_sample_is_spread_over_the_whole_file(tmp_path):
+    path = tmp_path / "half"
+    noise = random.Random(1).randbytes(4 << 20)
+    path.write_bytes(bytes(4 << 20) + noise)  # zeros, then noise: half the samples fall in each
+    assert 0.4 < deflated_fraction(path) < 0.6
+    assert len(zlib.compress(noise, 6)) > len(noise)  # the noise itself does not shrink
+
+
+class Named:
+    name, package, description, dependencies, metadata = "m", "m", "d", [], {}
+
+
+def test_the_generated_pyproject_names_the_backend_and_the_stored_members():
+    text = pyproject(Named(), {"version": "1.0", "versions": {}}, ["m/model.joblib"])
+    config = tomllib.loads(text)
+    assert config["build-system"]["build-backend"] == "_backend"
+    assert config["build-system"]["backend-path"] == ["."]
+    assert config["tool"]["wheelwright"]["build"]["stored"] == ["m/model.joblib"]

@@ -184,9 +184,41 @@ def test_an_sdist_is_built_only_when_asked_for(trained, tmp_path):
         "diabetes_progression-0.3.0-py3-none-any.whl", "diabetes_progression-0.3.0.tar.gz"]
 
 
+#: A model carrying 3 MB of random bytes: deflate cannot shrink them.
+RANDOM_WEIGHTS = IRIS + '''
+
+_train = train
+
+
+def train():
+    import numpy as np
+
+    model, X_test, y_test = _train()
+    model.weights_ = np.frombuffer(np.random.default_rng(0).bytes(3_000_000), dtype=np.uint8)
+    return model, X_test, y_test
+'''
+
+
+@pytest.mark.slow
+def test_a_model_deflate_cannot_shrink_is_stored_and_the_rest_deflated(built, tmp_path):
+    project = write_project(tmp_path / "p", RANDOM_WEIGHTS)
+    for name in ("train", "build"):
+        result = stage(name, "--project-dir", project)
+        assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(next((project / ".wheelwright" / "dist").glob("*.whl"))) as archive:
+        stored = [i.filename for i in archive.infolist() if i.compress_type == zipfile.ZIP_STORED]
+        assert stored == ["tiny_model/model.joblib"]
+        assert archive.getinfo("tiny_model/model.joblib").file_size > 3_000_000
+        assert "_backend.py" not in archive.namelist()
+    # A model that shrinks (the example's, and every other member) is deflated as hatchling does.
+    with zipfile.ZipFile(built("tumor")) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+
+
 def package_files(package_root: Path) -> dict[str, bytes]:
     return {p.relative_to(package_root).as_posix(): p.read_bytes()
-            for p in sorted(package_root.rglob("*")) if p.is_file() and p.name != "pyproject.toml"}
+            for p in sorted(package_root.rglob("*"))
+            if p.is_file() and p.name not in ("pyproject.toml", "_backend.py")}  # the build's, not train's
 
 
 @pytest.mark.slow

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _wheelwright import PipelineError
+from _wheelwright import SUPPORTED_PYTHONS, PipelineError
 
 CONFIG_TABLE = "tool.wheelwright"
 CONTRACT = "see 'Your own model' in wheelwright's README (docs/contract.md has every key)"
 
 #: ``[tool.wheelwright]``'s keys; any other is an error naming the closest of these.
-KEYS = ("version", "gate", "positive-class", "package", "train", "card", "train-timeout-minutes")
+KEYS = ("version", "gate", "positive-class", "package", "train", "card", "train-timeout-minutes", "python")
 REQUIRED = ("version", "gate")
 DEFAULT_TRAIN = "train.py"
 DEFAULT_CARD = "MODEL_CARD.md"
@@ -69,6 +69,8 @@ class Project:
     train_timeout: float = DEFAULT_TRAIN_TIMEOUT_MINUTES * 60.0
     dependencies: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The Python X.Y releases are built on (``python`` in the table), or None: any.
+    python: str | None = None
 
     # -- where the pipeline writes --
 
@@ -182,6 +184,7 @@ def load_project(project_dir: str | Path) -> Project:
         train_timeout=_timeout(table.get("train-timeout-minutes", DEFAULT_TRAIN_TIMEOUT_MINUTES), where),
         dependencies=tuple(dependencies),
         metadata={key: project[key] for key in COPIED if key in project},
+        python=_python(table.get("python"), where),
     )
 
 
@@ -316,6 +319,18 @@ def _positive_class(value: object, where: str) -> str | int | None:
         return value
     raise PipelineError(f"{where}: positive-class = {value!r} is neither a string nor an integer.",
                         "Give one of the model's class labels, e.g. positive-class = \"churned\".")
+
+
+def _python(value: object, where: str) -> str | None:
+    """The release Python, as X.Y: one wheelwright supports."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in SUPPORTED_PYTHONS:
+        raise PipelineError(
+            f"{where}: python = {value!r} is not a Python version wheelwright supports.",
+            f"Give it as a string, one of {', '.join(repr(v) for v in SUPPORTED_PYTHONS)}, "
+            f"e.g. python = \"{SUPPORTED_PYTHONS[-1]}\".")
+    return value
 
 
 def _timeout(value: object, where: str) -> float:

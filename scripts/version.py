@@ -13,7 +13,11 @@ order:
    the same: a tag never silently publishes something else. A tag that starts like one
    (``v1.2.3-foo``) but is not a version fails, naming the form expected.
 2. Publishing from an uncommitted tree (or from outside git) fails: a published version
-   must be rebuildable from a commit. (CI's checkouts are always clean.)
+   must be rebuildable from a commit. (CI's checkouts are always clean.) So does
+   publishing from another Python than the project's release Python (``python`` in
+   ``[tool.wheelwright]``, when set): the model's pickle and manifest record the Python
+   that trained it, so each Python builds different bytes, and the release is the one
+   built on the declared Python. Other Pythons build and verify without publishing.
 3. ``--version`` given: that version, normalised.
 4. Publishing from anything but a release tag: the declared version with ``.devN``
    appended, N the workflow's run number (on a laptop: the number of commits), so two
@@ -43,6 +47,8 @@ from _wheelwright import PipelineError, fail, notice, set_output
 
 STAGE = "version"
 TAG_PREFIX = "refs/tags/"
+#: The Python the run trains and builds on: the version stage runs on the same one.
+RUNNING = "%d.%d" % sys.version_info[:2]
 #: A tag that looks like a release: ``v`` then a digit.
 RELEASE_LIKE = re.compile(r"^v\d")
 
@@ -105,8 +111,12 @@ def without_dev(version: str) -> str:
     return re.sub(r"\.?dev\d+$", "", str(parsed))
 
 
-def decide(project: Project, source: Source, *, publish: bool, override: str | None) -> Decision:
-    """Apply the rules of this module's docstring; raise :class:`PipelineError` on a conflict."""
+def decide(project: Project, source: Source, *, publish: bool, override: str | None,
+           python: str = RUNNING) -> Decision:
+    """Apply the rules of this module's docstring; raise :class:`PipelineError` on a conflict.
+
+    ``python`` is the X.Y of the Python the run trains and builds with (this one).
+    """
     declared = project.version
     wanted = parse_version(override, "--version") if override is not None else None
     tagged = release_tag(source.ref, project.name)
@@ -116,6 +126,15 @@ def decide(project: Project, source: Source, *, publish: bool, override: str | N
             "commit, and this tree has changes no commit holds (or is not in a git repository).",
             "Commit them, or run without publishing (make pipeline without NEXUS_URL publishes "
             "to the embedded registry).",
+        )
+    if publish and project.python is not None and python != project.python:
+        raise PipelineError(
+            f"{project.name} is released from Python {project.python} (python in [tool.wheelwright]), "
+            f"and this run is on Python {python}: the model records the Python that trained it, "
+            "so a wheel built here would be another build of the same version.",
+            f"Publish from a run on Python {project.python} (the workflow's python-version input, "
+            f"or make pipeline PYTHON=python{project.python}); on {python}, run without "
+            "publishing: it still builds and verifies.",
         )
     if tagged is not None:
         tag = source.ref[len(TAG_PREFIX):]

@@ -3,6 +3,7 @@ same rules in CI and on a laptop. The rules in-process; the command line as a pr
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -252,3 +253,49 @@ def test_off_actions_the_laptops_checkout_decides_and_a_run_number_may_be_given(
     assert version.source_of(args, tmp_path, "demo-model") == version.Source("refs/tags/v0.9", "1", dirty=False)
     args = version.argparse.Namespace(ref=None, run_number="77")
     assert version.source_of(args, tmp_path, "Demo-Model") == version.Source("refs/tags/v0.9", "77", dirty=False)
+
+
+# --- The release Python ------------------------------------------------------------------------
+
+def python_project(tmp_path: Path, python: str):
+    write_project(tmp_path, IRIS, project='name = "demo-model"\ndescription = "A demo."',
+                  table=f'version = "1.2.0"\ngate = {{ accuracy = 0.9 }}\npython = "{python}"')
+    return load_project(tmp_path)
+
+
+def test_only_the_release_python_publishes(tmp_path):
+    declared = python_project(tmp_path, "3.13")
+    tag = version.Source("refs/tags/v1.2.0", "7", dirty=False)
+    assert version.decide(declared, tag, publish=True, override=None, python="3.13").version == "1.2.0"
+    with pytest.raises(PipelineError) as raised:
+        version.decide(declared, tag, publish=True, override=None, python="3.12")
+    assert "demo-model is released from Python 3.13 (python in [tool.wheelwright]), and this run is on " \
+           "Python 3.12" in str(raised.value)
+    assert "make pipeline PYTHON=python3.13" in raised.value.hint
+    # Without publishing, another Python builds (and verifies) the same version.
+    assert version.decide(declared, tag, publish=False, override=None, python="3.12").version == "1.2.0"
+    # Untagged publishing runs, and a project that declares no release Python, alike.
+    branch = version.Source("refs/heads/main", "7", dirty=False)
+    with pytest.raises(PipelineError):
+        version.decide(declared, branch, publish=True, override=None, python="3.11")
+    anyone = project(tmp_path / "any")
+    assert version.decide(anyone, branch, publish=True, override=None, python="3.11").version == "1.2.0.dev7"
+
+
+@pytest.mark.parametrize("value", ['"3.10"', '"3.14"', "3.13", '"python3.13"'])
+def test_a_release_python_wheelwright_does_not_support_is_refused(tmp_path, value):
+    write_project(tmp_path, IRIS, table=f'version = "1.0"\ngate = {{ accuracy = 0.9 }}\npython = {value}')
+    with pytest.raises(PipelineError) as raised:
+        load_project(tmp_path)
+    assert "is not a Python version wheelwright supports" in str(raised.value)
+    assert "'3.11', '3.12', '3.13'" in raised.value.hint
+
+
+def test_the_command_line_refuses_publishing_from_another_python(tmp_path):
+    python_project(tmp_path, "3.12" if version.RUNNING != "3.12" else "3.13")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "version.py"), "--project-dir", str(tmp_path), "--publish",
+         "--ref", "refs/tags/v1.2.0"],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "GITHUB_OUTPUT"})
+    assert result.returncode == 1
+    assert f"and this run is on Python {version.RUNNING}" in result.stderr

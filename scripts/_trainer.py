@@ -331,7 +331,9 @@ def package(request: dict[str, Any], result: Any) -> dict[str, Any]:
 
     joblib.dump(model, model_file)
     manifest["model_file"] = model_file.name
-    manifest["sha256"] = _sha256(model_file)
+    manifest["sha256"], blocks = model_digests(model_file)
+    if blocks is not None:
+        manifest["sha256_blocks"] = blocks
     manifest["size"] = model_file.stat().st_size
     (Path(request["package_dir"]) / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -437,6 +439,35 @@ def fingerprint(X: Any, y: Any) -> str:
         else:
             digest.update("\x1f".join(map(str, array.tolist())).encode())
     return digest.hexdigest()
+
+
+BLOCK_SIZE = 16 * 1024 * 1024
+
+
+def model_digests(path: Path, block_size: int = BLOCK_SIZE) -> tuple[str, dict[str, Any] | None]:
+    """The file's sha256 and, if it is larger than one block, the sha256 of each block.
+
+    The blocks let the package check a large model while it unpickles it, one block
+    ahead, instead of hashing the whole file before unpickling any of it (the run-time
+    ``_model.VerifiedFile``). They are recorded with the file sha256 they were computed
+    beside (``file_sha256``): a manifest whose ``sha256`` was changed since falls back to
+    checking the whole file. One read of the file; the block digests are computed in a
+    second thread while this one computes the file's (hashlib releases the GIL).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    whole = hashlib.sha256()
+    futures = []
+    with open(path, "rb") as handle, ThreadPoolExecutor(1) as pool:
+        while block := handle.read(block_size):
+            futures.append(pool.submit(lambda data: hashlib.sha256(data).hexdigest(), block))
+            whole.update(block)
+            if len(futures) > 1:
+                futures[-2].result()  # at most two blocks in memory
+        digests = [future.result() for future in futures]
+    if len(digests) <= 1:
+        return whole.hexdigest(), None
+    return whole.hexdigest(), {"block_size": block_size, "file_sha256": whole.hexdigest(), "sha256": digests}
 
 
 def _sha256(path: Path) -> str:

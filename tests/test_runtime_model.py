@@ -1,6 +1,7 @@
-"""Loading: the sha256 is checked before anything is unpickled, the scikit-learn series must
-match, the estimator must be the manifest's, and a model loads once per process however
-many threads and Model objects ask for it."""
+"""Loading: the sha256 is checked before anything is unpickled (the whole file's, or each
+block's before that block is), the scikit-learn series must match, the estimator must be
+the manifest's, and a model loads once per process however many threads and Model objects
+ask for it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _trainer
 import joblib
 import pytest
 import sklearn
@@ -59,7 +61,7 @@ def edit_manifest(model_dir: Path, **changes: Any) -> None:
     path = model_dir / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     for key, value in changes.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and isinstance(manifest.get(key), dict):
             manifest[key].update(value)
         else:
             manifest[key] = value
@@ -88,23 +90,115 @@ def test_the_booby_trap_would_go_off_if_its_hash_matched(binary: Built, model_di
     assert marker.exists()
 
 
+def swap_after_first_read(loader: Any, model_dir: Path, marker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the loader's first read of the model file swap the file for a hostile one."""
+    real_read_into = loader._read_into
+    reads = []
+
+    def read_then_swap(handle: Any, buffer: bytearray) -> int:
+        count = real_read_into(handle, buffer)
+        if not reads:
+            (model_dir / "model.joblib").write_bytes(pickle.dumps(Booby(marker)))
+        reads.append(count)
+        return count
+
+    monkeypatch.setattr(loader, "_read_into", read_then_swap)
+
+
 def test_the_bytes_unpickled_are_the_bytes_hashed(binary: Built, model_dir: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    # Swap the file for a hostile one once it has been read and hashed: the load must not
-    # read the file a second time, so the swap changes nothing.
+    # Swap the file for a hostile one once it has been read: the load must not read the
+    # file a second time, so the swap changes nothing.
     marker = tmp_path / "unpickled"
-    loader = runtime(binary)._model
-    real_read_verified = loader.read_verified
-
-    def read_verified_then_swap(*args: Any, **kwargs: Any) -> Any:
-        verified = real_read_verified(*args, **kwargs)
-        (model_dir / "model.joblib").write_bytes(pickle.dumps(Booby(marker)))
-        return verified
-
-    monkeypatch.setattr(loader, "read_verified", read_verified_then_swap)
+    swap_after_first_read(runtime(binary)._model, model_dir, marker, monkeypatch)
     predicted = runtime(binary).Model(model_dir).predict(binary.X)
     assert predicted.tolist() == binary.estimator.predict(binary.X).tolist()
     assert not marker.exists()
+
+
+def with_blocks(model_dir: Path, block_size: int) -> dict[str, Any]:
+    """Record the model file's block digests in its manifest, as the train stage does."""
+    whole, blocks = _trainer.model_digests(model_dir / "model.joblib", block_size)
+    assert blocks is not None, "pick a smaller block size"
+    edit_manifest(model_dir, sha256=whole, sha256_blocks=blocks)
+    return blocks
+
+
+def test_a_model_with_block_digests_loads(binary: Built, model_dir: Path) -> None:
+    size = (model_dir / "model.joblib").stat().st_size
+    for block_size in (7, 1000, size // 2, size - 1):  # reads across blocks; the last one short, or one byte
+        with_blocks(model_dir, block_size)
+        assert runtime(binary).Model(model_dir).predict(binary.X).tolist() == binary.estimator.predict(binary.X).tolist()
+        runtime(binary)._model._cache.clear()
+
+
+@pytest.mark.parametrize("blocks", [False, True], ids=["whole file", "blocks"])
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "appended", "emptied"])
+def test_a_damaged_model_is_refused(binary: Built, model_dir: Path, blocks: bool, damage: str) -> None:
+    path = model_dir / "model.joblib"
+    if blocks:  # blocks that end where the file does: bytes appended are past the last one
+        size = path.stat().st_size
+        with_blocks(model_dir, next(b for b in range(1000, 0, -1) if size % b == 0))
+    recorded = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))["sha256"]
+    data = bytearray(path.read_bytes())
+    if damage == "flipped byte":
+        data[len(data) // 2] ^= 0x01
+    elif damage == "truncated":
+        del data[-10:]
+    elif damage == "appended":
+        data += b"\0"
+    else:
+        data = bytearray()
+    path.write_bytes(data)
+    with pytest.raises(runtime(binary).ModelIntegrityError, match="was altered") as caught:
+        runtime(binary).Model(model_dir).predict(binary.X)
+    message = str(caught.value)
+    assert f"its sha256 is {hashlib.sha256(data).hexdigest()}, but the manifest records {recorded}" in message
+    assert "Reinstall the package" in message
+
+
+def test_a_block_is_checked_before_it_is_unpickled(binary: Built, model_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file swapped after its first block was read: the next blocks are the hostile
+    # file's, refused before the unpickler sees them.
+    marker = tmp_path / "unpickled"
+    with_blocks(model_dir, 1000)
+    swap_after_first_read(runtime(binary)._model, model_dir, marker, monkeypatch)
+    with pytest.raises(runtime(binary).ModelIntegrityError, match="was altered"):
+        runtime(binary).Model(model_dir).predict(binary.X)
+    assert not marker.exists()
+
+
+def test_a_hostile_block_is_never_unpickled(binary: Built, model_dir: Path, tmp_path: Path) -> None:
+    # A booby trap in place of the file, the block digests the genuine file's.
+    marker = tmp_path / "unpickled"
+    with_blocks(model_dir, 1000)
+    plant_booby_trap(model_dir, marker)
+    with pytest.raises(runtime(binary).ModelIntegrityError, match="was altered"):
+        runtime(binary).Model(model_dir).predict(binary.X)
+    assert not marker.exists()
+
+
+def test_block_digests_of_another_file_are_not_used(binary: Built, model_dir: Path, tmp_path: Path) -> None:
+    # sha256 changed since the blocks were recorded: the whole file is checked against it.
+    marker = tmp_path / "unpickled"
+    with_blocks(model_dir, 1000)
+    edit_manifest(model_dir, sha256=plant_booby_trap(model_dir, marker))
+    with pytest.raises(runtime(binary).ModelIntegrityError, match="does not hold the model its manifest describes"):
+        runtime(binary).Model(model_dir).predict(binary.X)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("blocks, named", [
+    ("no", "sha256_blocks is 'no'"),
+    ({"block_size": 0, "file_sha256": "0" * 64, "sha256": ["0" * 64]}, "sha256_blocks.block_size is 0"),
+    ({"block_size": 8, "file_sha256": "0" * 63, "sha256": ["0" * 64]}, "sha256_blocks.file_sha256 is"),
+    ({"block_size": 8, "file_sha256": "0" * 64, "sha256": []}, "sha256_blocks.sha256 is not a list"),
+])
+def test_malformed_block_digests_are_named(binary: Built, model_dir: Path, blocks: Any, named: str) -> None:
+    edit_manifest(model_dir, sha256_blocks=blocks)
+    with pytest.raises(runtime(binary).ModelError, match=named):
+        runtime(binary).Model(model_dir)
 
 
 def test_a_truncated_model_is_refused(binary: Built, model_dir: Path) -> None:

@@ -144,7 +144,7 @@ class Model:
             a value is missing (NaN, None) and the model does not accept missing values.
             The message names the row and the column.
         ModelIntegrityError
-            The model file is not the one the manifest describes; it was not unpickled.
+            The model file is not the one the manifest describes; it was not loaded.
         ModelVersionError
             The installed scikit-learn is of another release series than the model's.
         ModelError

@@ -15,8 +15,9 @@ class ModelError(Exception):
 class ModelIntegrityError(ModelError):
     """The model file is not the one its manifest describes.
 
-    Raised before anything is unpickled when the file's sha256 differs from the
-    manifest's, and after loading when the estimator is not the one the manifest
+    Raised when the file's sha256, or a block's, differs from the manifest's, before
+    the altered bytes are unpickled (anything made of the intact blocks before them is
+    discarded), and after loading when the estimator is not the one the manifest
     describes (its task, classes, features or methods).
     """
 

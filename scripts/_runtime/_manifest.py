@@ -1,10 +1,11 @@
 """Read ``manifest.json`` and check it holds what the run-time code relies on.
 
 The manifest is written by wheelwright's train stage (``docs/contract.md``, *The
-manifest*); this module reads only the keys listed in :data:`READ_KEYS` and checks their
-shape, so that a damaged or foreign manifest fails at ``Model()`` with a message naming
-the key, not later with a ``KeyError`` deep inside a prediction. Standard library only:
-reading the manifest must not import numpy or scikit-learn.
+manifest*); this module reads only the keys listed in :data:`READ_KEYS` (and
+:data:`OPTIONAL_KEYS` when present) and checks their shape, so that a damaged or
+foreign manifest fails at ``Model()`` with a message naming the key, not later with a
+``KeyError`` deep inside a prediction. Standard library only: reading the manifest must
+not import numpy or scikit-learn.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ READ_KEYS = (
 )
 #: Read for classifiers only.
 CLASSIFIER_KEYS = ("classes",)
+#: Read when present: the sha256 of each block of a large model file (``_model.VerifiedFile``).
+OPTIONAL_KEYS = ("sha256_blocks",)
 
 TASKS = ("classification", "regression")
 KINDS = ("number", "string")
@@ -101,6 +104,9 @@ def manifest_problem(manifest: Any) -> str:
         return f"model_file is {manifest['model_file']!r}, not the name of a file beside the manifest"
     if not isinstance(manifest["sha256"], str) or not _SHA256.fullmatch(manifest["sha256"]):
         return f"sha256 is {manifest['sha256']!r}, not 64 lowercase hexadecimal digits"
+    problem = _blocks_problem(manifest.get("sha256_blocks"))
+    if problem:
+        return problem
     if not isinstance(versions, dict) or not isinstance(versions.get("scikit-learn"), str):
         return "versions does not record the scikit-learn release the model was trained with"
     if task == "classification" and (not isinstance(manifest["classes"], list) or not manifest["classes"]):
@@ -121,6 +127,23 @@ def _features_problem(features: Any) -> str:
     repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
         return f"features repeats the names {', '.join(map(repr, repeated))}"
+    return ""
+
+
+def _blocks_problem(blocks: Any) -> str:
+    if blocks is None:
+        return ""
+    shape = "not an object of block_size, file_sha256 and a list of sha256"
+    if not isinstance(blocks, dict):
+        return f"sha256_blocks is {blocks!r}, {shape}"
+    size, whole, digests = blocks.get("block_size"), blocks.get("file_sha256"), blocks.get("sha256")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        return f"sha256_blocks.block_size is {size!r}, not a positive number of bytes"
+    if not isinstance(whole, str) or not _SHA256.fullmatch(whole):
+        return f"sha256_blocks.file_sha256 is {whole!r}, not 64 lowercase hexadecimal digits"
+    if (not isinstance(digests, list) or not digests
+            or not all(isinstance(d, str) and _SHA256.fullmatch(d) for d in digests)):
+        return "sha256_blocks.sha256 is not a list of sha256 digests (64 lowercase hexadecimal digits each)"
     return ""
 
 

@@ -1,25 +1,40 @@
 """Verify and load a packaged model: the only module that unpickles anything.
 
-A joblib file runs code as it loads, so the file's sha256 is checked against the
-manifest before anything is unpickled, and the bytes unpickled are the very bytes that
-were hashed: there is no window in which the file could be swapped. The installed
-scikit-learn must be of the release series the model was trained with, and the loaded
-estimator must be the one the manifest describes. scikit-learn and joblib are imported
-only here, only when a model is loaded, so that importing a model package stays cheap.
+A joblib file runs code as it loads, so no byte of the model file reaches the unpickler
+before its sha256 has been checked against the manifest, and the bytes unpickled are the
+very bytes that were hashed: the file is read once, so there is no window in which it
+could be swapped. The installed scikit-learn must be of the release series the model was
+trained with, and the loaded estimator must be the one the manifest describes.
+scikit-learn and joblib are imported only here, only when a model is loaded, so that
+importing a model package stays cheap.
+
+Hashing a whole gigabyte before unpickling any of it would cost as much again as loading
+it, and holding it in memory meanwhile would double the memory. So the manifest of a
+large model also records the sha256 of each block of the file (``sha256_blocks``,
+written by the train stage beside ``sha256``), and :class:`VerifiedFile` reads the file
+in a thread, block by block, hashing each one while the previous one is being unpickled
+and scikit-learn imported: the unpickler only ever sees blocks whose digest matched, and
+only a few blocks are in memory at once. Without block digests (a small model, or a
+manifest written before them, or one whose ``sha256`` was changed since), the whole
+file is one block, checked against ``sha256`` before any of it is unpickled, as before.
+
+With blocks, the unpickler may have run on the first blocks when a later one is found
+altered. That is acceptable: every byte it saw is the trained file's own byte at its own
+place (a sha256 collision aside), so whatever code ran is the model's own, and what it
+made is discarded and the same ``ModelIntegrityError`` raised. The check is against
+corruption and against a model file that is not the manifest's, not against whoever can
+write the installed package: they could edit the manifest or this code as well. Hashing
+while unpickling and checking only at the end would be as fast, but would hand altered
+bytes, and whatever code they name, to the unpickler.
 
 Each model is loaded once per process and shared: the cache is keyed by the model
 file's resolved path and its sha256, so a retrained model is loaded afresh, and
 concurrent first calls wait for one load.
-
-The three steps are separate functions, :func:`read_verified` (bytes in memory, hashed),
-:func:`check_sklearn_version` and :func:`unpickle`, so that reading can be made faster
-(a chunked read whose hashing overlaps the I/O, importing scikit-learn meanwhile)
-without changing what :func:`load_model` promises. Memory: the file's bytes are held
-once, while they are unpickled, then released.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,7 +69,7 @@ def load_model(model_dir: Path, manifest: Mapping[str, Any]) -> Any:
     ModelError
         The file is missing or unreadable, or cannot be unpickled here.
     ModelIntegrityError
-        Its sha256 is not the manifest's (nothing was unpickled), or the estimator in it
+        Its sha256 is not the manifest's (no altered byte was unpickled), or the estimator in it
         is not the one the manifest describes.
     ModelVersionError
         The installed scikit-learn is of another release series than the recorded one.
@@ -74,42 +89,240 @@ def load_model(model_dir: Path, manifest: Mapping[str, Any]) -> Any:
 
 
 def _load(path: Path, manifest: Mapping[str, Any]) -> Any:
-    data = read_verified(path, str(manifest["sha256"]))
-    import sklearn
+    block_size, digests = checked_blocks(manifest)
+    with VerifiedFile(path, str(manifest["sha256"]), block_size, digests) as verified:
+        # The file is being read and hashed in another thread meanwhile.
+        import sklearn
 
-    check_sklearn_version(str(manifest["versions"]["scikit-learn"]), sklearn.__version__)
-    estimator = unpickle(data, path)
-    del data
+        check_sklearn_version(str(manifest["versions"]["scikit-learn"]), sklearn.__version__)
+        estimator = unpickle(verified, path)
     check_matches_manifest(estimator, manifest, path)
     return estimator
 
 
-def read_verified(path: Path, expected_sha256: str) -> bytes:
-    """Read `path` into memory; return its bytes if their sha256 is `expected_sha256`.
+def checked_blocks(manifest: Mapping[str, Any]) -> tuple[int | None, list[str]]:
+    """The block size and the sha256 of each block to check the model file by.
+
+    The manifest's ``sha256_blocks`` when it was computed from the file ``sha256``
+    describes; otherwise ``(None, [sha256])``: the whole file as one block.
+    """
+    blocks = manifest.get("sha256_blocks")
+    if isinstance(blocks, Mapping) and blocks.get("file_sha256") == manifest["sha256"]:
+        return int(blocks["block_size"]), [str(digest) for digest in blocks["sha256"]]
+    return None, [str(manifest["sha256"])]
+
+
+_BUFFERS = 3  # blocks in memory at once: one being unpickled, two read ahead
+_END = "end"
+
+
+class VerifiedFile:
+    """The model file as a read-only file object that hands out only verified bytes.
+
+    A thread reads the file into a few reused buffers, one block at a time, and hashes
+    each block (hashlib releases the GIL); a block whose sha256 is the manifest's is
+    queued for :meth:`read`, and the reading stops at the first one that is not. So the
+    hashing overlaps the unpickling on a second core, the file is read once, and memory
+    holds at most ``_BUFFERS`` blocks beyond what is unpickled. With ``block_size``
+    None, the file is one block, as large as the file.
+
+    Use it as a context manager; after unpickling, :meth:`verify_rest` checks the bytes
+    the unpickler did not ask for, up to the end of the file.
 
     Raises
     ------
     ModelError
         The file is missing or unreadable.
     ModelIntegrityError
-        Its sha256 differs from `expected_sha256`.
+        From :meth:`read` and :meth:`verify_rest`: a block's sha256 is not the
+        manifest's, the file is shorter or longer than the blocks, or it is not the file
+        the manifest's ``sha256`` describes.
     """
-    import hashlib  # here, not at the top: OpenSSL's import is a noticeable part of `import <package>`
+
+    def __init__(self, path: Path, sha256: str, block_size: int | None, digests: list[str]) -> None:
+        import os
+
+        self.path = path
+        self.sha256 = sha256
+        try:
+            self._file = open(path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise ModelError(f"{path} not found, though its manifest is there. {_REINSTALL}") from None
+        except OSError as exc:
+            raise ModelError(f"cannot read {path}: {exc.strerror or exc}. {_REINSTALL}") from None
+        self._block_size = block_size or max(os.fstat(self._file.fileno()).st_size, 1)
+        self._digests = digests
+        self._verified: queue.SimpleQueue[Any] = queue.SimpleQueue()  # (buffer, view), then _END or an error
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()  # buffers back to the reader; None: stop
+        for _ in range(min(_BUFFERS, len(digests))):
+            self._free.put(0)  # a buffer the reader allocates on first use
+        self._stop = False
+        self._buffer: bytearray | None = None
+        self._view = memoryview(b"")
+        self._pos = 0
+        self._failure: BaseException | None = None
+        self._done = False
+        self._thread = threading.Thread(target=self._read_blocks, name="wheelwright-verify", daemon=True)
+        self._thread.start()
+
+    # --- The reading thread -------------------------------------------------------------------
+
+    def _read_blocks(self) -> None:
+        import hashlib  # here, not at the top: OpenSSL's import is a noticeable part of `import <package>`
+
+        try:
+            for expected in self._digests:
+                buffer = self._free.get()
+                if buffer is None or self._stop:
+                    return
+                if not buffer:
+                    buffer = bytearray(self._block_size)
+                view = memoryview(buffer)[:_read_into(self._file, buffer)]
+                if hashlib.sha256(view).hexdigest() != expected:
+                    self._verified.put(_Altered())
+                    return
+                self._verified.put((buffer, view))
+            self._verified.put(_Altered() if _read_into(self._file, bytearray(1)) else _END)
+        except BaseException as exc:  # an OSError, usually: handed to the reading side
+            self._verified.put(exc)
+
+    # --- The file object joblib reads ---------------------------------------------------------
+
+    def _next_block(self) -> bool:
+        """Move to the next verified block; False at the end of the file."""
+        if self._done:
+            return False
+        if self._failure is not None:
+            raise self._failure
+        if self._buffer is not None:
+            self._free.put(self._buffer)
+            self._buffer = None
+        item = self._verified.get()
+        if item is _END:
+            self._done = True
+            return False
+        if isinstance(item, BaseException):
+            self._failure = self._error(item)
+            raise self._failure
+        self._buffer, self._view = item
+        self._pos = 0
+        return True
+
+    def _error(self, problem: BaseException) -> BaseException:
+        if isinstance(problem, _Altered):
+            return ModelIntegrityError(
+                f"{self.path} was altered: its sha256 is {_file_sha256(self.path)}, but the manifest "
+                f"records {self.sha256}, so it was not loaded. {_REINSTALL}"
+            )
+        if isinstance(problem, OSError):
+            return ModelError(f"cannot read {self.path}: {problem.strerror or problem}. {_REINSTALL}")
+        return problem
+
+    def _available(self) -> int:
+        left = len(self._view) - self._pos
+        return left if left or not self._next_block() else len(self._view)
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to `size` verified bytes (all that are left if negative), fewer only at the end."""
+        if size is None or size < 0:
+            size = 1 << 62
+        if self._available() >= size:  # the usual case: one copy, out of the current block
+            self._pos += size
+            return bytes(self._view[self._pos - size:self._pos])
+        # Across blocks: each piece is copied before its buffer goes back to the reader.
+        out = bytearray()
+        while size > 0 and self._available():
+            piece = self._view[self._pos:self._pos + size]
+            out += piece
+            self._pos += len(piece)
+            size -= len(piece)
+        return bytes(out)
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(target) and self._available():
+            piece = self._view[self._pos:self._pos + len(target) - done]
+            target[done:done + len(piece)] = piece
+            self._pos += len(piece)
+            done += len(piece)
+        return done
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = 1 << 62 if size is None or size < 0 else size
+        out = bytearray()
+        while limit > 0 and self._available():
+            assert self._buffer is not None
+            newline = self._buffer.find(b"\n", self._pos, len(self._view))
+            end = min(len(self._view) if newline < 0 else newline + 1, self._pos + limit)
+            out += self._view[self._pos:end]
+            limit -= end - self._pos
+            self._pos = end
+            if newline >= 0 and end == newline + 1:
+                break
+        return bytes(out)
+
+    def peek(self, size: int = 0) -> bytes:
+        """Some of the next bytes (at most `size`, at least one unless at the end), not consumed."""
+        if not self._available():
+            return b""
+        return bytes(self._view[self._pos:self._pos + max(size, 1)])
+
+    def readable(self) -> bool:
+        return True
+
+    # --- The end ------------------------------------------------------------------------------
+
+    def verify_rest(self) -> None:
+        """Check the rest of the file, which the unpickler did not ask for, up to its end.
+
+        Raises ModelIntegrityError if any of it is not the manifest's (or ModelError if it
+        cannot be read).
+        """
+        while self._next_block():
+            pass
+
+    def close(self) -> None:
+        self._stop = True
+        self._free.put(None)
+        self._thread.join()
+        self._file.close()
+        self._buffer, self._view = None, memoryview(b"")
+        while not self._verified.empty():  # let go of the blocks read ahead
+            self._verified.get()
+
+    def __enter__(self) -> VerifiedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Altered(Exception):
+    """A block's sha256 is not the manifest's, or the file is longer than its blocks."""
+
+
+def _read_into(handle: Any, buffer: bytearray) -> int:
+    """Fill `buffer` from `handle` as far as the file goes; the number of bytes read."""
+    view = memoryview(buffer)
+    done = 0
+    while done < len(view):
+        count = handle.readinto(view[done:])
+        if not count:
+            break
+        done += count
+    return done
+
+
+def _file_sha256(path: Path) -> str:
+    """The sha256 of the file as it is now, for the error message."""
+    import hashlib
 
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise ModelError(f"{path} not found, though its manifest is there. {_REINSTALL}") from None
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
-        raise ModelError(f"cannot read {path}: {exc.strerror or exc}. {_REINSTALL}") from None
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected_sha256:
-        raise ModelIntegrityError(
-            f"{path} was altered: its sha256 is {actual}, but the manifest records "
-            f"{expected_sha256}, so it was not loaded. {_REINSTALL}"
-        )
-    return data
+        return f"unknown ({exc.strerror or exc})"
 
 
 def release_series(version: str) -> str:
@@ -150,27 +363,31 @@ def check_sklearn_version(recorded: str, installed: str) -> None:
         )
 
 
-def unpickle(data: bytes, path: Path) -> Any:
-    """Unpickle verified `data` (the bytes of `path`) with joblib.
+def unpickle(verified: VerifiedFile, path: Path) -> Any:
+    """Unpickle the verified bytes of `path` with joblib, then check the rest of the file.
 
     Raises
     ------
+    ModelIntegrityError
+        Part of the file is not the manifest's: whatever the unpickler made of the
+        verified part before is discarded.
     ModelError
         Unpickling failed: usually a library the model needs is missing or of another
         version. The message names the exception.
     """
-    import io
-
     import joblib
 
     try:
-        return joblib.load(io.BytesIO(data))  # BytesIO shares `data`'s buffer: no copy
-    except Exception as exc:  # whatever the pickle's own code raised
+        estimator = joblib.load(verified)
+    except Exception as exc:  # whatever the pickle's own code raised, or a block's check
+        verified.verify_rest()  # a damaged file is reported as such, whatever the unpickler said
         raise ModelError(
             f"cannot load {path}: {type(exc).__name__}: {exc}. The libraries it needs are "
             "listed under versions in the manifest: install those releases (reinstalling "
             "the package does), or retrain the model."
         ) from exc
+    verified.verify_rest()
+    return estimator
 
 
 def check_matches_manifest(estimator: Any, manifest: Mapping[str, Any], path: Path) -> None:

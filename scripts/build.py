@@ -25,13 +25,17 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import _package
 import _venv
 from _evaluation import evaluate, mismatches
+from _progress import Progress
 from _project import Project, load_project
 from _wheelwright import (
     PipelineError, clean_env, exclusive, fail, group, notice, on_signals, run, set_output,
@@ -64,9 +68,16 @@ def build(project: Project, outdir: Path, *, sdist: bool = False, check_install:
     with tempfile.TemporaryDirectory(prefix="wheelwright-build-") as tmp:
         kinds = ["--wheel", *(["--sdist"] if sdist else [])]
         for kind in kinds:  # each from the tree: no sdist round trip for the wheel
-            run([sys.executable, "-m", "build", "--no-isolation", kind, "--outdir", tmp, project.build_root],
-                env=env, what=f"python -m build {kind}", hint="The build backend's message is above.",
-                timeout=TIMEOUT)
+            # The backend writes the archive under TMPDIR, where its growth shows progress.
+            scratch = Path(tmp) / f"backend{kind}"
+            scratch.mkdir()
+            with Progress(f"writing the {kind[2:]}", expected_size(project, stored)) as progress, \
+                    watching(scratch, progress):
+                run([sys.executable, "-m", "build", "--no-isolation", kind, "--outdir", tmp, project.build_root],
+                    env={**env, "TMPDIR": str(scratch)}, what=f"python -m build {kind}",
+                    hint="The build backend's message is above.", timeout=TIMEOUT)
+                built_files = Path(tmp).glob("*.whl" if kind == "--wheel" else "*.tar.gz")
+                progress.update(sum(path.stat().st_size for path in built_files))
         wheel = _one(Path(tmp), "*.whl")
         built_sdist = _one(Path(tmp), "*.tar.gz") if sdist else None
         inspect_wheel(project, wheel, manifest)
@@ -84,6 +95,42 @@ def build(project: Project, outdir: Path, *, sdist: bool = False, check_install:
                 shutil.move(path, target)
                 placed.append(target)
     return Built(placed[0], placed[1] if sdist else None, manifest["version"], sha256_file(placed[0]))
+
+
+def expected_size(project: Project, stored: list[str]) -> int | None:
+    """About the wheel's size, when its large files are all stored; else None (unknown)."""
+    files = [p for p in project.package_dir.rglob("*") if p.is_file()]
+    large = {p.relative_to(project.build_root).as_posix() for p in files if p.stat().st_size >= _package.SAMPLED_FROM}
+    if not large <= set(stored):
+        return None  # deflated: how much is known only once written
+    return sum(p.stat().st_size for p in files)
+
+
+@contextmanager
+def watching(folder: Path, progress: Progress) -> Iterator[None]:
+    """Feed ``progress`` the bytes of the archives growing under ``folder``, twice a second."""
+    done = threading.Event()
+
+    def poll() -> None:
+        most = 0  # once finished, the archive moves out of the folder
+        while not done.wait(0.5):
+            written = 0
+            for path in folder.rglob("*"):
+                try:
+                    written += path.stat().st_size if path.suffix in (".whl", ".gz") else 0
+                except OSError:
+                    pass  # renamed or removed as we looked
+            if written > most:
+                most = written
+                progress.update(most)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        poller.join()
 
 
 def read_manifest(project: Project) -> dict:

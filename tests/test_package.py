@@ -6,12 +6,12 @@ functions that decide its dependencies and write its pyproject.toml's values.
 
 from __future__ import annotations
 
-import tomllib
-
-import pytest
-
 import random
+import tomllib
 import zlib
+
+import numpy as np
+import pytest
 
 from _package import deflated_fraction, pin, pyproject, requirements, stored_members, toml_value
 from _wheelwright import PipelineError
@@ -131,10 +131,10 @@ def test_random_bytes_are_stored_and_what_shrinks_is_deflated(tmp_path):
     (project.package_dir / "model.joblib").write_bytes(noise)
     (project.package_dir / "text.bin").write_bytes(b"weights " * (300 << 10))
     # Bytes drawn from 192 values: deflate keeps about 95% (dense float weights keep 93-94%).
-    rng = random.Random(2)
-    (project.package_dir / "floats.bin").write_bytes(bytes(rng.randrange(192) for _ in range(2 << 20)))
+    rng = np.random.default_rng(2)
+    (project.package_dir / "floats.bin").write_bytes(rng.integers(0, 192, 2 << 20, dtype=np.uint8).tobytes())
     # From 128 values: about 88%, just under the rule's 90%: deflated.
-    (project.package_dir / "seven-bits.bin").write_bytes(bytes(rng.randrange(128) for _ in range(2 << 20)))
+    (project.package_dir / "seven-bits.bin").write_bytes(rng.integers(0, 128, 2 << 20, dtype=np.uint8).tobytes())
     (project.package_dir / "small.bin").write_bytes(noise[: (1 << 20) - 1])  # under 1 MiB: never sampled
     assert deflated_fraction(project.package_dir / "model.joblib") > 0.99
     assert 0.90 < deflated_fraction(project.package_dir / "floats.bin") < 0.97
@@ -161,3 +161,30 @@ def test_the_generated_pyproject_names_the_backend_and_the_stored_members():
     assert config["build-system"]["build-backend"] == "_backend"
     assert config["build-system"]["backend-path"] == ["."]
     assert config["tool"]["wheelwright"]["build"]["stored"] == ["m/model.joblib"]
+
+
+# --- Build's progress: the archive growing in the backend's TMPDIR -----------------------------
+
+def test_the_bytes_of_a_growing_archive_are_reported_and_never_go_back(tmp_path):
+    import time
+
+    from build import watching
+
+    class Seen:
+        def __init__(self):
+            self.updates = []
+
+        def update(self, done):
+            self.updates.append(done)
+
+    seen = Seen()
+    archive = tmp_path / "tmpabc.whl"
+    with watching(tmp_path, seen):
+        for _ in range(3):
+            with archive.open("ab") as handle:
+                handle.write(bytes(1000))
+            (tmp_path / "ignored.txt").write_bytes(bytes(5000))  # not an archive
+            time.sleep(0.6)
+        archive.unlink()  # moved out when finished: the count stays
+        time.sleep(0.6)
+    assert seen.updates == sorted(set(seen.updates)) and seen.updates[-1] == 3000

@@ -9,7 +9,8 @@ caches; then each timed run's step durations are read from act's log.
 
 The reference is what every job installed before the actions were split: the whole
 development lock (``requirements.txt``), with bytecode, into a fresh environment of the
-same Python, from the same warm cache, timed the same number of times.
+same Python, from the same warm cache, once before each workflow run: the two alternate,
+so that a busy machine slows both alike and the ratio the target is about holds.
 
 Reported per job: the lock it installs and its size, the median install step, the median
 set-up of Python (the double's ``venv``: a hosted runner's toolcache is faster), and the
@@ -23,9 +24,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
-import subprocess
 import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,6 +56,7 @@ def seconds(go_duration: str) -> float:
 
 
 def packages(lock: Path) -> int:
+    """How many distributions ``lock`` pins: the table's measure of what a job installs."""
     return len({line.split("==")[0] for line in lock.read_text(encoding="utf-8").splitlines()
                 if re.match(r"^[A-Za-z0-9]", line)})
 
@@ -91,6 +91,8 @@ def job_times(log: str) -> dict[str, dict[str, float]]:
 
 
 class Jobs:
+    """The section: scratch files under ``work`` (emptied first and last), progress to ``log``."""
+
     def __init__(self, work: Path, log) -> None:  # type: ignore[no-untyped-def]
         self.work = work
         self.log = log
@@ -106,7 +108,10 @@ class Jobs:
         shutil.rmtree(venv, ignore_errors=True)
         return sample.seconds
 
-    def run(self, runs: int, baseline_runs: int) -> dict:
+    def run(self, runs: int) -> dict:
+        """One untimed round, then ``runs`` timed ones; the medians, for results.json. A
+        round installs the whole lock, then runs the workflow: the two alternate, so that
+        whatever else this machine is doing slows both alike."""
         sys.path[:0] = [str(ROOT / "tests" / "actions"), str(ROOT / "scripts")]
         import act as act_module
         import registry
@@ -120,17 +125,15 @@ class Jobs:
         python = verify.locate(python_version)  # PATH, then pyenv's builds
         if python is None:
             raise CommandFailed(f"the jobs section needs Python {python_version} (on PATH or pyenv's)")
-        # First, so that a machine that cannot do it fails before the long part.
-        whole = [self.full_lock_install(python) for _ in range(baseline_runs)]
-        self.log(f"jobs: the whole lock installed {baseline_runs} times")
         act = act_module.Act(self.work / "act")
         snapshot = act.repository(act_module.WHEELWRIGHT, ROOT)
         act_module.commit_all(snapshot, "snapshot of the work tree for the benchmark")
         username, password = "bench", secrets.token_urlsafe(18)
+        whole: list[float] = []
         samples: list[dict[str, dict[str, float]]] = []
-        with tempfile.TemporaryDirectory(prefix="wheelwright-bench-jobs-") as tmp, \
-                registry.serve(Path(tmp) / "packages", username=username, password=password) as reg:
+        with registry.serve(self.work / "packages", username=username, password=password) as reg:
             for number in range(runs + 1):
+                took = self.full_lock_install(python)
                 shutil.rmtree(act.artifacts, ignore_errors=True)  # act numbers every run 1
                 done = act.run(["workflow_dispatch", "-W", ".github/workflows/model-pipeline.yml",
                                 "--input", "project-dir=model", "--input", "publish=true"],
@@ -140,16 +143,17 @@ class Jobs:
                                doubles={"SETUP_PYTHON_DOUBLE_FRESH": "1"}, timeout=1800)
                 if done.returncode != 0:
                     raise CommandFailed(f"the workflow failed under act:\n{done.output[-4000:]}")
-                if number:  # the first run only warms the caches
+                if number:  # the first round only warms the caches
+                    whole.append(took)
                     samples.append(job_times(done.output))
-                self.log(f"jobs: workflow run {number + 1} of {runs + 1} done"
-                         + ("" if number else " (warm-up, untimed)"))
+                self.log(f"jobs: round {number + 1} of {runs + 1} done (the whole lock, then the workflow)"
+                         + ("" if number else ", untimed"))
         shutil.rmtree(self.work, ignore_errors=True)
         return {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "python": python_version,
             "runs": runs,
-            "baseline_runs": baseline_runs,
+            "baseline_runs": runs,
             "whole_lock": median(whole),
             "whole_lock_packages": packages(ROOT / "requirements.txt"),
             "jobs": [{"job": job_id, "lock": lock, "packages": packages(ROOT / lock),
@@ -186,7 +190,8 @@ def table(jobs: dict) -> list[str]:
         f"real installs into fresh Python {jobs['python']} environments from pip's warm cache: "
         f"medians of {jobs['runs']} runs after an untimed one. Before the split, every job installed "
         f"the whole development lock ({jobs['whole_lock_packages']} packages, with bytecode): "
-        f"**{jobs['whole_lock']:.1f} s** here (median of {jobs['baseline_runs']}). Build compiles "
+        f"**{jobs['whole_lock']:.1f} s** here (median of {jobs['baseline_runs']}, alternating with the runs). "
+        "Build compiles "
         "bytecode too (the model's processes write none); the other jobs import no model library "
         "from their environment and skip it. Python's set-up is the test double's `venv`; a "
         "hosted runner takes it from its toolcache. The whole job is the sum of its steps.",
@@ -198,3 +203,24 @@ def table(jobs: dict) -> list[str]:
         "",
     ]
     return lines
+
+
+def chart(ax, jobs: dict) -> None:  # type: ignore[no-untyped-def]
+    """One bar per job (its install), the whole lock's install as the reference line."""
+    names = [entry["job"] for entry in jobs["jobs"]]
+    installs = [entry["install"] for entry in jobs["jobs"]]
+    limits = [SECRET_JOBS_LIMIT if name in ("preflight", "publish") else jobs["whole_lock"] * MODEL_JOBS_RATIO
+              if name in ("build", "verify") else None for name in names]
+    colours = ["#55a868" if limit is None or took <= limit else "#c44e52" for took, limit in zip(installs, limits)]
+    ax.bar(range(len(names)), installs, color=colours)
+    for x, (took, limit) in enumerate(zip(installs, limits)):
+        ax.text(x, took, f"{took:.1f} s", ha="center", va="bottom", fontsize=9)
+        if limit:
+            ax.hlines(limit, x - 0.4, x + 0.4, colors="black", linestyles="--", linewidth=1)
+    ax.axhline(jobs["whole_lock"], color="#888888", linewidth=0.8)
+    ax.text(len(names) - 0.5, jobs["whole_lock"], f"whole dev lock {jobs['whole_lock']:.0f} s", color="#555555",
+            ha="right", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("install step, seconds (median; dashes: target)")
+    ax.set_ylim(0, jobs["whole_lock"] * 1.2)
+    ax.set_title("4. Each job's install under act (warm pip cache)", fontsize=10)

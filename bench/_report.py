@@ -199,10 +199,11 @@ def write_chart(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [name for name in ("e2e", "large", "runtime") if name in results]
+    panels = [name for name in ("e2e", "large", "runtime", "jobs") if name in results]
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.6), squeeze=False)
     for ax, name in zip(axes[0], panels):
-        {"e2e": _chart_e2e, "large": _chart_large, "runtime": _chart_runtime}[name](ax, results[name])
+        {"e2e": _chart_e2e, "large": _chart_large, "runtime": _chart_runtime, "jobs": _jobs.chart}[name](
+            ax, results[name])
     m = results["machine"]
     fig.suptitle(f"wheelwright benchmarks: {m['cores']} cores, Python {m['python']}, {results['date']}"
                  + (" (quick smoke run)" if results.get("quick") else ""), fontsize=11)

@@ -1,6 +1,6 @@
 """wheelwright's benchmarks: ``make bench``.
 
-    .venv/bin/python bench/run.py                  # everything, ~20 min on 2 cores
+    .venv/bin/python bench/run.py                  # everything, ~40 min on 2 cores (jobs: ~18)
     .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, under a minute
 
 1. end to end: the warm ``make pipeline`` against the textbook sequence (baseline.sh);
@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="timed batches per predict figure (default: 41)")
     parser.add_argument("--jobs-runs", type=int, default=2,
                         help="timed workflow runs under act, after an untimed one (default: 2)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other sections' figures from --out's results.json (a partial rerun)")
     args = parser.parse_args(argv)
     args.sections = [s for s in args.sections.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
@@ -75,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - started:7.1f} s] {message}", flush=True)
 
-    results: dict = {
+    results: dict = {}
+    previous = args.out / "results.json"
+    if args.merge and previous.is_file():
+        # Only the sections run now are replaced; the header says when this run was made.
+        results = {name: value for name, value in json.loads(previous.read_text()).items()
+                   if name in SECTIONS and name not in args.sections}
+    results |= {
         "machine": machine(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": args.quick,
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         results["runtime"] = Runtime(args.work / "runtime", log).run(args.cold_runs, args.warm_repeats)
     if "jobs" in args.sections:
         log("jobs: each job's install under act")
-        results["jobs"] = Jobs(args.work / "jobs", log).run(args.jobs_runs, args.jobs_runs)
+        results["jobs"] = Jobs(args.work / "jobs", log).run(args.jobs_runs)
     results["seconds"] = time.monotonic() - started
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -36,3 +36,37 @@ def test_a_quick_bench_run_writes_the_table_and_the_chart(tmp_path):
     assert "| 1 MB | 1 MB | 1 | publish |" in table
     assert "quick smoke run" in table
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+ACT_LOG = """\
+[Model pipeline/Decide the version]   ✅  Success - Main Check out the project [394.043146ms]
+[Model pipeline/Decide the version]   ✅  Success - Main Set up Python [7.9s]
+[Model pipeline/Decide the version]   ✅  Success - Main Install the publishing lock [8.5s]
+[Model pipeline/Decide the version]   ✅  Success - Main Decide the version [261.1ms]
+[Model pipeline/Decide the version]   ✅  Success - Main Decide the version [17.2s]
+[Model pipeline/Check the repository answers]   ✅  Success - Main Install the publishing lock [8.4s]
+[Model pipeline/Check the repository answers]   ✅  Success - Main Prove the account may upload, before any training [17.5s]
+[Model pipeline/Train, test and build]   ✅  Success - Main Check out the project at the version job's commit [0.5s]
+[Model pipeline/Train, test and build]   ✅  Success - Main Install the stages lock [1m19.5s]
+[Model pipeline/Train, test and build]   ✅  Success - Main Train, test and build [2m3.5s]
+[Model pipeline/Publish]   ✅  Success - Main Install the publishing lock [8.7s]
+[Model pipeline/Publish]   ✅  Success - Main Publish the release the version job named [19.5s]
+[Model pipeline/Verify the published wheel]   ✅  Success - Main Set up Python 3.11 to verify on [9s]
+[Model pipeline/Verify the published wheel]   ✅  Success - Main Set up Python [6s]
+[Model pipeline/Verify the published wheel]   ✅  Success - Main Install the stages lock [16.4s]
+[Model pipeline/Verify the published wheel]   ✅  Success - Main Install the wheel from the repository and score it [1m28.5s]
+"""
+
+
+def test_the_jobs_section_reads_each_jobs_install_from_acts_log():
+    sys.path.insert(0, str(ROOT / "bench"))
+    import _jobs
+
+    assert _jobs.seconds("1m2.5s") == 62.5 and _jobs.seconds("350ms") == pytest.approx(0.35)
+    times = _jobs.job_times(ACT_LOG)
+    assert times["build"] == {"install": 79.5, "setup": 0.0, "total": 124.0}
+    assert times["verify"]["setup"] == 15.0 and times["verify"]["install"] == 16.4
+    # The workflow's own steps add up to the job; an action's step of the same name counts once.
+    assert times["version"]["total"] == pytest.approx(0.394043146 + 17.2)
+    assert {job: t["install"] for job, t in times.items() if job in ("preflight", "publish")} == {
+        "preflight": 8.4, "publish": 8.7}

@@ -104,6 +104,74 @@ def test_no_wait_asks_once(clock):
     assert len(index.asked) == 1 and clock.sleeps == []
 
 
+# --- The checks in-process: a fake repository, a fake install, a fake scoring ---------------------
+
+class Downloaded:
+    def __init__(self, sha256: str) -> None:
+        self.sha256 = sha256
+
+
+class FakeRepository:
+    """An index that lists the wheel at once and serves bytes hashing to ``sha256``."""
+
+    def __init__(self, sha256: str) -> None:
+        self.sha256 = sha256
+
+    def __call__(self, index_url: str) -> "FakeRepository":
+        return self
+
+    def find(self, project: str, filename: str) -> Link:
+        return Link(filename, f"http://127.0.0.1:1/packages/{filename}", {})
+
+    def download(self, url: str, dest: Path) -> Downloaded:
+        dest.write_bytes(b"PK\x03\x04")
+        return Downloaded(self.sha256)
+
+
+def fake_verify(monkeypatch, tmp_path: Path, *, served: str, measured: dict, recorded: dict) -> list[dict]:
+    """verify.verify with the wheel built hashing to "aaaa", served hashing to ``served``,
+    and every installed wheel scoring ``measured`` against its manifest's ``recorded``."""
+    from _project import load_project
+
+    project = load_project(write_project(tmp_path / "p", IRIS))
+    installed: list[Path] = []
+
+    def fresh(where: Path, wheel: Path, python: str) -> Path:
+        installed.append(wheel)
+        return where / "venv" / "bin" / "python"
+
+    def evaluate(python, package, holdout, *, cwd, env):
+        return {"package_file": str(cwd / "venv" / package / "__init__.py"), "metrics": measured,
+                "recorded": recorded, "python": THIS_PYTHON, "rows": 30}
+
+    monkeypatch.setattr(verify, "Index", FakeRepository(served))
+    monkeypatch.setattr(verify._venv, "fresh", fresh)
+    monkeypatch.setattr(verify, "evaluate", evaluate)
+    results = verify.verify(project, "http://127.0.0.1:1/simple/", tmp_path / WHEEL, "aaaa", 0, [THIS_PYTHON])
+    assert installed and all(wheel.name == WHEEL for wheel in installed)
+    return results
+
+
+def test_the_installed_wheel_scoring_what_it_records_passes(monkeypatch, tmp_path):
+    results = fake_verify(monkeypatch, tmp_path, served="aaaa", measured={"accuracy": 0.9},
+                          recorded={"accuracy": 0.9})
+    assert [r["metrics"] for r in results] == [{"accuracy": 0.9}]
+
+
+def test_an_installed_wheel_that_scores_otherwise_fails_in_process(monkeypatch, tmp_path):
+    with pytest.raises(PipelineError) as caught:
+        fake_verify(monkeypatch, tmp_path, served="aaaa", measured={"accuracy": 0.8},
+                    recorded={"accuracy": 0.9})
+    assert caught.value.message == (f"The installed wheel, on Python {THIS_PYTHON}, does not reproduce its "
+                                    "recorded metrics: accuracy 0.800000 != recorded 0.900000.")
+
+
+def test_a_served_file_that_hashes_otherwise_is_refused_in_process(monkeypatch, tmp_path):
+    with pytest.raises(PipelineError, match=r"is not the wheel this run built \(sha256 differs\)"):
+        fake_verify(monkeypatch, tmp_path, served="bbbb", measured={"accuracy": 0.9},
+                    recorded={"accuracy": 0.9})
+
+
 # --- The stage against the embedded registry ---------------------------------------------------
 
 def tiny_project(tmp_path: Path) -> tuple[Path, Path]:

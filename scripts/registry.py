@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from _wheelwright import PipelineError
+from _wheelwright import SECRET_PREFIXES, PipelineError
 
 REPOSITORY_PATH = "/repository/pypi-hosted"
 START_TIMEOUT = 30.0
@@ -199,7 +199,7 @@ def serve(
             str(folder),
         ]
         # The registry needs no secret from the caller's environment.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXUS_", "TWINE_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_PREFIXES)}
         with open(stderr, "wb") as err:
             # A session of its own: a Ctrl-C meant for the caller reaches it only through _stop().
             process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err,

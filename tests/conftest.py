@@ -21,8 +21,10 @@ from projects import copy_project, stage  # noqa: E402
 
 @pytest.fixture
 def credentials() -> tuple[str, str]:
-    """A username and a fresh random password, unique to each test."""
-    return "ci-uploader", "pw-" + secrets.token_urlsafe(18)
+    """A username and a password, both unique to each test: the thief fixture reads every
+    process's environment on the machine, and a username shared with another suite running
+    beside this one would be found there and look like this run's leak."""
+    return "ci-uploader-" + secrets.token_hex(4), "pw-" + secrets.token_urlsafe(18)
 
 
 @pytest.fixture

@@ -476,7 +476,7 @@ def test_a_stale_project_lock_fails_before_training(act):
 
 
 @pytest.mark.slow
-def test_a_release_tag_the_project_disagrees_with_fails_before_training(act, registry, credentials):
+def test_a_release_tag_the_project_disagrees_with_or_a_malformed_one_fails_before_training(act, registry, credentials):
     repo, _ = wheelwright(act)
     username, password = credentials
     run = run_in(act, repo, ["push", "-W", ".github/workflows/release.yml"],
@@ -487,6 +487,16 @@ def test_a_release_tag_the_project_disagrees_with_fails_before_training(act, reg
     assert run.result("Decide the version") == "failed"
     assert "The tag tumor-classifier-v9.9.9 releases 9.9.9, but model/pyproject.toml declares version 1.2.0" in run.log
     assert run.result("Train, test and build") == "not run"
+    # A tag that starts like a release but names none fails the same way, naming the form.
+    malformed = run_in(act, repo, ["push", "-W", ".github/workflows/release.yml"],
+                       secrets={"NEXUS_USERNAME": username, "NEXUS_PASSWORD": password},
+                       variables={"NEXUS_URL": registry.upload_url},
+                       event={"ref": "refs/tags/tumor-classifier-v1.2.0-final"})
+    assert malformed.returncode != 0
+    assert malformed.result("Decide the version") == "failed"
+    assert "looks like a release tag but does not name a release version" in malformed.log
+    assert "churn-model-v1.2.3" in malformed.log  # the hint's examples of the form expected
+    assert malformed.result("Train, test and build") == "not run"
     assert stored(registry) == []
 
 

@@ -86,8 +86,12 @@ def _python(*args: object) -> str:
     return done.stdout
 
 
-def make_package(site: Path, size: int) -> Path:
-    """Write package ``cold_model`` into `site` with a model of about `size` bytes; return its model file."""
+def make_package(site: Path, size: int, runtime: Path = SCRIPTS / "_runtime") -> Path:
+    """Write package ``cold_model`` into `site` with a model of about `size` bytes; return its model file.
+
+    `runtime` is the run-time code copied in: another version of ``scripts/_runtime``
+    (an older commit's, say) measures that one on the same model.
+    """
     sys.path.insert(0, str(SCRIPTS))
     try:
         import _trainer
@@ -112,7 +116,7 @@ def make_package(site: Path, size: int) -> Path:
     if blocks is not None:
         manifest["sha256_blocks"] = blocks
     (package / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    shutil.copytree(SCRIPTS / "_runtime", package / "_runtime", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(runtime, package / "_runtime", ignore=shutil.ignore_patterns("__pycache__"))
     (package / "__init__.py").write_text("from ._runtime import Model\n", encoding="utf-8")
     return model_file
 
@@ -159,9 +163,10 @@ def compare(site: Path, model_file: Path, runs: int, cold: bool) -> dict:
 
 
 class ColdStart:
-    def __init__(self, work: Path, log) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, work: Path, log, runtime: Path = SCRIPTS / "_runtime") -> None:  # type: ignore[no-untyped-def]
         self.work = work
         self.log = log
+        self.runtime = runtime
 
     def run(self, sizes: list[tuple[str, int]], runs: int, cold: bool = True) -> list[dict]:
         """One result per size: warm and (if the page cache can be dropped) cold."""
@@ -169,7 +174,7 @@ class ColdStart:
         why_not = can_drop_caches() if cold else "not asked for"
         for label, size in sizes:
             site = self.work / label.replace(" ", "")
-            model_file = make_package(site, size)
+            model_file = make_package(site, size, self.runtime)
             result: dict = {"label": label, "size": model_file.stat().st_size,
                             "load_before": os.getloadavg()[0]}
             # One untimed round: the first processes read the interpreter's files from disk.
@@ -202,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cold", action="store_true", help="warm page cache only")
     parser.add_argument("--work", type=Path, default=BENCH / "work" / "cold", help="scratch folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--runtime", type=Path, default=SCRIPTS / "_runtime",
+                        help="the run-time code to measure (default: scripts/_runtime)")
     args = parser.parse_args(argv)
     started = time.monotonic()
 
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     sizes = QUICK_SIZES if args.quick else SIZES
-    results = ColdStart(args.work, log).run(list(sizes.items()), 3 if args.quick else args.runs, not args.no_cold)
+    results = ColdStart(args.work, log, args.runtime).run(list(sizes.items()), 3 if args.quick else args.runs, not args.no_cold)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -152,3 +152,16 @@ def test_a_model_fitted_on_an_array_takes_its_feature_names_from_a_dataframe(tmp
     manifest = _trainer.package(request(tmp_path), (array_model, X_test, y_test))
     assert manifest["input"] == "array" and manifest["features"][0]["name"] == "mean radius"
     assert manifest["positive_class"] == 1  # the last class, when none is configured
+
+
+def test_model_digests_gives_each_block_of_a_large_file(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "model.joblib"
+    data = bytes(range(256)) * 10  # 2560 bytes: blocks of 1000, 1000 and 560
+    path.write_bytes(data)
+    whole, blocks = _trainer.model_digests(path, 1000)
+    assert whole == hashlib.sha256(data).hexdigest()
+    assert blocks == {"block_size": 1000, "file_sha256": whole,
+                      "sha256": [hashlib.sha256(data[i:i + 1000]).hexdigest() for i in (0, 1000, 2000)]}
+    assert _trainer.model_digests(path, 2560) == (whole, None)  # one block: sha256 says it all

@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         results["large"] = LargeModels(args.work / "large", log).run(list(sizes.items()), args.large_runs)
     if "runtime" in args.sections:
         log("run time: import, cold start, predict")
-        results["runtime"] = Runtime(args.work / "runtime", log).run(args.cold_runs, args.warm_repeats)
+        results["runtime"] = Runtime(args.work / "runtime", log).run(
+            args.cold_runs, args.warm_repeats, ["tumor"] if args.quick else None)
     if "jobs" in args.sections:
         log("jobs: each job's install under act")
         results["jobs"] = Jobs(args.work / "jobs", log).run(args.jobs_runs)

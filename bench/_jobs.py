@@ -21,6 +21,7 @@ processes run without writing any.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -131,6 +132,7 @@ class Jobs:
         username, password = "bench", secrets.token_urlsafe(18)
         whole: list[float] = []
         samples: list[dict[str, dict[str, float]]] = []
+        load: list[float] = []  # what else the machine was doing: the table says it
         with registry.serve(self.work / "packages", username=username, password=password) as reg:
             for number in range(runs + 1):
                 took = self.full_lock_install(python)
@@ -146,6 +148,7 @@ class Jobs:
                 if number:  # the first round only warms the caches
                     whole.append(took)
                     samples.append(job_times(done.output))
+                    load.append(os.getloadavg()[1])  # the last 5 minutes: about one round
                 self.log(f"jobs: round {number + 1} of {runs + 1} done (the whole lock, then the workflow)"
                          + ("" if number else ", untimed"))
         shutil.rmtree(self.work, ignore_errors=True)
@@ -154,6 +157,8 @@ class Jobs:
             "python": python_version,
             "runs": runs,
             "baseline_runs": runs,
+            "load": median(load),
+            "cores": os.cpu_count(),
             "whole_lock": median(whole),
             "whole_lock_packages": packages(ROOT / "requirements.txt"),
             "jobs": [{"job": job_id, "lock": lock, "packages": packages(ROOT / lock),
@@ -196,6 +201,9 @@ def table(jobs: dict) -> list[str]:
         "from their environment and skip it. Python's set-up is the test double's `venv`; a "
         "hosted runner takes it from its toolcache. The whole job is the sum of its steps.",
         "",
+        *([f"The machine's load average over the timed runs: {jobs['load']:.1f} on "
+           f"{jobs['cores']} cores (other work shares them; the medians and the alternation damp "
+           "it, they do not remove it).", ""] if "load" in jobs else []),
         "| job | lock | packages | install | set up Python | whole job |",
         "|---|---|---:|---:|---:|---:|",
         *(f"| {e['job']} | `{e['lock']}` | {e['packages']} | {e['install']:.1f} s | {e['setup']:.1f} s | "

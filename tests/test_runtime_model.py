@@ -95,8 +95,8 @@ def swap_after_first_read(loader: Any, model_dir: Path, marker: Path, monkeypatc
     real_read_into = loader._read_into
     reads = []
 
-    def read_then_swap(handle: Any, buffer: bytearray) -> int:
-        count = real_read_into(handle, buffer)
+    def read_then_swap(handle: Any, buffer: bytearray, digest: Any) -> int:
+        count = real_read_into(handle, buffer, digest)
         if not reads:
             (model_dir / "model.joblib").write_bytes(pickle.dumps(Booby(marker)))
         reads.append(count)

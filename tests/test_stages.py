@@ -3,6 +3,7 @@ refuses what it must, saying why, with the exit code to match."""
 
 from __future__ import annotations
 
+import csv
 import email.parser
 import json
 import math
@@ -333,3 +334,46 @@ def test_the_weak_models_own_test_fails_once_the_gate_lets_it_through(trained, t
     assert "passed: roc_auc 0.5000 >= 0.5" in result.stdout
     assert "1 failed" in result.stdout and "test_the_model_tells_tumours_apart" in result.stdout
     assert "The model project's tests failed" in result.stderr
+
+
+#: A tumor_classifier that says "benign" to everything, with no confidence either way.
+CONSTANT_TUMOR_CLASSIFIER = '''
+import numpy as np
+
+
+class Classifier:
+    classes = ["benign", "malignant"]
+
+
+def predict(rows):
+    return np.array(["benign"] * len(rows))
+
+
+def predict_proba(rows):
+    return np.full((len(rows), 2), 0.5)
+'''
+
+
+def test_the_examples_own_quality_tests_fail_for_a_model_that_learned_nothing(tmp_path):
+    # model/tests must test the package the pipeline built, not a model of their own: run
+    # against a package that predicts one class, its quality tests fail. (A test that fits
+    # its own estimator passes whatever the package does.)
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    holdout = tmp_path / "holdout.csv"
+    with holdout.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*data.feature_names, "diagnosis"])
+        for row, target in list(zip(data.data, data.target))[::5]:
+            writer.writerow([*row, data.target_names[target]])
+    (tmp_path / "package").mkdir()
+    (tmp_path / "package" / "tumor_classifier.py").write_text(CONSTANT_TUMOR_CLASSIFIER)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--tb=no", "-rf",
+         Path(__file__).resolve().parent.parent / "model" / "tests"],
+        cwd=tmp_path, capture_output=True, text=True,
+        env=environment(PYTHONPATH=str(tmp_path / "package"), WHEELWRIGHT_HOLDOUT=str(holdout)))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED" in result.stdout and "test_it_misses_few_malignant_tumours" in result.stdout, result.stdout
+    assert "test_probabilities_are_calibrated_enough_to_rank" in result.stdout, result.stdout

@@ -23,7 +23,7 @@ PYTHON_VERSION := $(firstword $(subst -, ,$(PYTHON_ID)))
 STAGES_STAMP := $(VENV)/.installed-stages-$(PYTHON_ID)
 DEV_STAMP := $(VENV)/.installed-dev-$(PYTHON_ID)
 
-.PHONY: pipeline test new lock check-lock lint bench clean
+.PHONY: pipeline test new lock check-lock lint bench mutation clean
 
 # The pipeline needs only the stages' lock (about half the packages of the full one);
 # the tests, linters and benchmark need everything.
@@ -47,6 +47,11 @@ check-lock: $(STAGES_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
+
+# Mutation testing of the pure logic with mutmut (setup.cfg, tests/mutation.py), in a staged
+# copy (.mutation/); not part of `make test`. The last score is in docs/mutation.md.
+mutation: $(DEV_STAMP)
+	$(BIN)/python tests/mutation.py
 
 # install LOCK: make .venv from PYTHON (again, when another interpreter made it) and
 # install LOCK into it, every file checked against its hash. --no-compile halves the time

@@ -26,6 +26,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from _cold import QUICK_SIZES as QUICK_COLD_SIZES, SIZES as COLD_SIZES, ColdStart  # noqa: E402
 from _e2e import EndToEnd  # noqa: E402
 from _jobs import Jobs  # noqa: E402
 from _large import LargeModels  # noqa: E402
@@ -33,7 +34,7 @@ from _measure import machine  # noqa: E402
 from _report import write_chart, write_table  # noqa: E402
 from _runtime import Runtime  # noqa: E402
 
-SECTIONS = ("e2e", "large", "runtime", "jobs")
+SECTIONS = ("e2e", "large", "runtime", "cold", "jobs")
 SIZES = {"10 MB": 10_000_000, "100 MB": 100_000_000, "1 GB": 1_000_000_000}
 QUICK_SIZES = {"1 MB": 1_000_000}
 
@@ -55,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="fresh processes per import and cold-start figure (default: 21)")
     parser.add_argument("--warm-repeats", type=int, default=41,
                         help="timed batches per predict figure (default: 41)")
+    parser.add_argument("--cold-start-runs", type=int, default=7,
+                        help="pairs of fresh processes per large-model cold-start figure (default: 7)")
+    parser.add_argument("--no-drop-caches", action="store_true",
+                        help="measure the large model's cold start warm only (dropping the page cache "
+                             "empties it for the whole machine)")
     parser.add_argument("--jobs-runs", type=int, default=2,
                         help="timed workflow runs under act, after an untimed one (default: 2)")
     parser.add_argument("--merge", action="store_true",
@@ -66,7 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
     if args.quick:
         args.sections = [s for s in args.sections if s not in ("e2e", "jobs")]
-        args.large_runs, args.cold_runs, args.warm_repeats = 1, 3, 3
+        args.large_runs, args.cold_runs, args.warm_repeats, args.cold_start_runs = 1, 3, 3, 3
+        args.no_drop_caches = True
     return args
 
 
@@ -101,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         log("run time: import, cold start, predict")
         results["runtime"] = Runtime(args.work / "runtime", log).run(
             args.cold_runs, args.warm_repeats, ["tumor"] if args.quick else None)
+    if "cold" in args.sections:
+        log("cold start: a large model's verified load against joblib.load")
+        sizes = QUICK_COLD_SIZES if args.quick else COLD_SIZES
+        results["cold"] = ColdStart(args.work / "cold", log).run(
+            list(sizes.items()), args.cold_start_runs, cold=not args.no_drop_caches)
     if "jobs" in args.sections:
         log("jobs: each job's install under act")
         results["jobs"] = Jobs(args.work / "jobs", log).run(args.jobs_runs)

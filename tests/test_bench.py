@@ -29,6 +29,7 @@ def test_a_quick_bench_run_writes_the_table_and_the_chart(tmp_path):
     assert set(results["large"][0]["stages"]) == {"train", "build", "publish"}
     assert set(results["large"][0]["floor"]) == {"sha256", "zip stored", "zip deflated"}
     assert set(results["runtime"]["predict"]) == {"1", "10000"}
+    assert [entry["label"] for entry in results["cold"]] == ["10 MB"] and results["cold"][0]["warm"]["ratio"] > 0
     assert [m["package"] for m in results["runtime"]["models"]] == ["tumor_classifier"]  # quick: the example
 
     table = (out / "README.md").read_text()
@@ -36,6 +37,7 @@ def test_a_quick_bench_run_writes_the_table_and_the_chart(tmp_path):
         assert heading in table
     assert "| 1 MB | 1 MB | 1 | publish |" in table
     assert "quick smoke run" in table
+    assert "## Cold start of a large model" in table
     assert "| tumor | `tumor_classifier` |" in table
     assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

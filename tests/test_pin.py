@@ -275,6 +275,31 @@ def test_stale_reasons_name_a_removed_requirement_whose_via_spans_lines(tmp_path
     assert pin.stale_reasons(in_path, tmp_path / "stages.txt") == []
 
 
+def test_stale_reasons_name_a_specifier_the_pin_breaks_on_each_python_it_holds(tmp_path):
+    # In-process, where mutation testing sees it: check() runs this as a process too.
+    write(tmp_path, "stages.txt", LOCK)
+    in_path = write(tmp_path, "stages.in", "numpy>=2.5\njoblib\n")
+    assert pin.stale_reasons(in_path, tmp_path / "stages.txt") == [
+        "stages.in asks for numpy>=2.5, but stages.txt pins numpy==2.4.6 (on Python 3.11)"]
+    in_path.write_text("numpy>=2\njoblib<1\n")
+    assert pin.stale_reasons(in_path, tmp_path / "stages.txt") == [
+        "stages.in asks for joblib<1, but stages.txt pins joblib==1.6.0"]
+
+
+def test_stale_reasons_name_unhashed_and_malformed_pins_and_an_index(tmp_path):
+    lock = LOCK.replace("    --hash=sha256:" + "b" * 64 + "\n    # via -r stages.in", "    # via -r stages.in")
+    lock = lock.replace("numpy==2.5.5 ; python_version >= \"3.12\" \\", "numpy==2.5.5 ; python_version >= \"3.12\"")
+    lock = lock.replace("sha256:" + "a" * 64 + " \\\n    --hash=sha256:" + "b" * 64,
+                        "sha256:" + "a" * 64 + " \\\n    --hash=md5:" + "0" * 32)
+    write(tmp_path, "stages.txt", "--index-url https://nexus.example/simple\n" + lock)
+    in_path = write(tmp_path, "stages.in", "numpy\njoblib\n")
+    assert pin.stale_reasons(in_path, tmp_path / "stages.txt") == [
+        "stages.txt:6: joblib==1.6.0 has a malformed hash 'md5:" + "0" * 32 + "' (a hash is sha256: and 64 hex digits)",
+        "stages.txt pins numpy==2.5.5 without --hash lines",
+        "stages.txt carries an index, a local path or a credential: '--index-url https://nexus.example/simple'",
+    ]
+
+
 def test_stale_reasons_follow_includes_and_constraints(tmp_path):
     write(tmp_path, "publish.in", "joblib\n")
     write(tmp_path, "publish.txt", LOCK.replace("a" * 64, "c" * 64))

@@ -34,6 +34,23 @@ def test_a_small_table_is_all_a_project_needs(tmp_path):
     assert loaded.train_timeout == 3600.0 and loaded.card is None and loaded.sources is None
 
 
+def test_every_key_of_a_full_table_reaches_the_project(tmp_path):
+    # Each value is asserted, so that a key read but dropped on the way is a failure.
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "CARD.md").write_text("# {name}\n")
+    loaded = project(
+        tmp_path,
+        'version = "2.0.0"\ngate = { roc_auc = 0.8 }\npackage = "tiny"\ncard = "CARD.md"\n'
+        'positive-class = "yes"\npython = "3.12"\ntrain-timeout-minutes = 2',
+        project='name = "tiny-model"\ndescription = "  A test model.  "\ndependencies = ["pandas>=2"]\n'
+                'license = "MIT"\nkeywords = ["churn"]')
+    assert (loaded.package, loaded.version, loaded.gate) == ("tiny", "2.0.0", {"roc_auc": 0.8})
+    assert loaded.description == "A test model." and loaded.dependencies == ("pandas>=2",)
+    assert loaded.metadata == {"license": "MIT", "keywords": ["churn"]}
+    assert loaded.card == tmp_path / "CARD.md"
+    assert (loaded.positive_class, loaded.python, loaded.train_timeout) == ("yes", "3.12", 120.0)
+
+
 def test_a_typo_in_a_key_names_the_closest_one(tmp_path):
     message = refused(tmp_path, 'version = "1.0"\ngate = { accuracy = 0.9 }\npositive-clas = "a"')
     assert "unknown key 'positive-clas'; did you mean 'positive-class'?" in message

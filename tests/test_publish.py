@@ -1291,6 +1291,32 @@ def test_url_checks(url, expected):
             pub.check_url(url, "--index-url")
 
 
+@pytest.mark.parametrize("url, message, hint", [
+    ("https://ci:pw@n.example/r/",
+     "--index-url holds a username or password: it would end up in logs and in pip's configuration.",
+     "Remove 'user:password@' from the URL; set NEXUS_USERNAME and NEXUS_PASSWORD instead."),
+    (" https://n.example/r/",
+     "--index-url ' https://n.example/r/' starts or ends with white space (a secret pasted with a newline?).",
+     "Remove it: https://n.example/r/ ."),
+    ("ftp://n.example/r/",
+     "--index-url 'ftp://n.example/r/' is not an http(s) URL with a host, without query or fragment.",
+     "Pass the hosted repository's URL, e.g. https://nexus.example.com/repository/pypi-hosted/ ."),
+    ("http://n.example/r/",
+     "--index-url http://n.example/r/ is plain http to another machine: the password would cross the "
+     "network unencrypted.",
+     "Use the repository's https:// URL (plain http is accepted for 127.0.0.1 and localhost only)."),
+    ("https://n.example/r",
+     "--index-url https://n.example/r lacks its trailing slash: Nexus answers such an upload with 400 or a "
+     "redirect.",
+     "Use https://n.example/r/ ."),
+])
+def test_a_refused_url_is_named_with_its_flag_and_its_fix(url, message, hint):
+    # Whole messages: the flag and the URL are what the user greps their workflow for.
+    with pytest.raises(pub.UsageError) as caught:
+        pub.check_url(url, "--index-url")
+    assert (caught.value.message, caught.value.hint, caught.value.label) == (message, hint, "bad URL")
+
+
 @pytest.mark.parametrize("status, reason, body, transient, expected", [
     (401, "Unauthorized", "", False, "was refused with 401 Unauthorized: the credentials are wrong"),
     (403, "Forbidden", "", False, 'user ci lacks the "add" privilege'),

@@ -169,3 +169,27 @@ def test_an_unknown_metric_names_the_closest_scorer(name, suggestion):
     with pytest.raises(_scoring.ScoringError) as caught:
         _scoring.check_names(["accuracy", name])
     assert f"'{name}', which is not a scikit-learn scorer; did you mean '{suggestion}'?" in str(caught.value)
+
+
+BINARY_ONLY = ["roc_auc", "average_precision", "precision", "recall", "f1", "jaccard", "neg_brier_score",
+               "d2_brier_score", "positive_likelihood_ratio", "neg_negative_likelihood_ratio"]
+
+
+@pytest.mark.parametrize("name", BINARY_ONLY)
+def test_a_binary_only_metric_is_refused_for_three_classes_naming_the_alternative(name):
+    _scoring.check_applies(name, {"task": "classification", "classes": [0, 1]})
+    with pytest.raises(_scoring.ScoringError) as caught:
+        _scoring.check_applies(name, {"task": "classification", "classes": [0, 1, 2]})
+    alternative = "roc_auc_ovr" if name == "roc_auc" else f"{name}_macro"
+    assert str(caught.value) == f"{name} scores binary classifiers, but this model has 3 classes (use {alternative})."
+
+
+def test_a_metric_of_the_other_task_is_refused_with_examples_of_this_ones():
+    with pytest.raises(_scoring.ScoringError) as caught:
+        _scoring.check_applies("r2", {"task": "classification", "classes": [0, 1]})
+    assert str(caught.value) == ("r2 scores regression models, but this model is a classifier "
+                                 "(use e.g. accuracy, roc_auc, f1_macro).")
+    with pytest.raises(_scoring.ScoringError) as caught:
+        _scoring.check_applies("accuracy", {"task": "regression"})
+    assert str(caught.value) == ("accuracy scores classification models, but this model is a regressor "
+                                 "(use e.g. r2, neg_mean_absolute_error).")

@@ -110,6 +110,13 @@ class Project:
         """The environment holding the project's own locked dependencies, when it has a lock."""
         return self.work / "venv"
 
+    @property
+    def pycache(self) -> Path:
+        """Where the processes that run the model's code write bytecode (PYTHONPYCACHEPREFIX):
+        never beside the project's files, and kept from run to run, so that scikit-learn and
+        its kin are compiled once, not in every process (the locks install with --no-compile)."""
+        return self.work / "pycache"
+
     # -- what the project holds --
 
     @property

@@ -38,7 +38,7 @@ from _evaluation import evaluate, mismatches
 from _progress import Progress
 from _project import Project, load_project
 from _wheelwright import (
-    PipelineError, clean_env, exclusive, fail, group, notice, on_signals, run, set_output,
+    PipelineError, clean_env, exclusive, fail, group, model_code_env, notice, on_signals, run, set_output,
     sha256_file, source_date_epoch, summary,
 )
 
@@ -62,7 +62,7 @@ def build(project: Project, outdir: Path, *, sdist: bool = False, check_install:
     (project.build_root / "pyproject.toml").write_text(_package.pyproject(project, manifest, stored),
                                                       encoding="utf-8")
     shutil.copy(_package.BACKEND, project.build_root / _package.BACKEND.name)
-    env = clean_env(SOURCE_DATE_EPOCH=source_date_epoch(project.root), PYTHONDONTWRITEBYTECODE="1")
+    env = model_code_env(project.pycache, SOURCE_DATE_EPOCH=source_date_epoch(project.root))
     if outdir.resolve() == project.dist.resolve() and outdir.is_dir():
         shutil.rmtree(outdir)  # the project's own: nothing from an earlier build may stay beside it
     with tempfile.TemporaryDirectory(prefix="wheelwright-build-") as tmp:

@@ -18,7 +18,7 @@ from _evaluation import evaluate, gate_failures, mismatches
 from _project import Project, load_project
 from _venv import model_python
 from _wheelwright import (
-    PipelineError, clean_env, exclusive, fail, group, notice, on_signals, run, set_output,
+    PipelineError, exclusive, fail, group, model_code_env, notice, on_signals, run, set_output,
     source_date_epoch,
 )
 
@@ -32,7 +32,7 @@ TESTS_TIMEOUT = 60 * 60.0
 
 def model_env(project: Project) -> dict[str, str]:
     """The environment the project's code runs in: the assembled package importable, no secret."""
-    return clean_env(PYTHONPATH=str(project.build_root), PYTHONDONTWRITEBYTECODE="1",
+    return model_code_env(project.pycache, PYTHONPATH=str(project.build_root),
                      WHEELWRIGHT_HOLDOUT=str(project.holdout))
 
 

@@ -22,15 +22,16 @@ import _package
 from _project import Project, load_project, parse_version
 import _venv
 from _wheelwright import (
-    PipelineError, clean_env, exclusive, fail, group, notice, on_signals, run, set_output,
+    PipelineError, exclusive, fail, group, model_code_env, notice, on_signals, run, set_output,
     sha256_file, source_date_epoch,
 )
 
 STAGE = "train"
 SCRIPTS = Path(__file__).resolve().parent
-#: What survives a new training in ``.wheelwright/``: the lock itself, and the project's
-#: environment (rebuilt only when its lock changes).
-KEPT = ("lock", "venv")
+#: What survives a new training in ``.wheelwright/``: the lock itself, the project's
+#: environment (rebuilt only when its lock changes), and the bytecode of what the model's
+#: processes import (``Project.pycache``).
+KEPT = ("lock", "venv", "pycache")
 
 
 def clear(project: Project) -> None:
@@ -70,7 +71,7 @@ def train(project: Project, version: str, timeout: float) -> dict:
         "holdout": str(project.holdout),
         "refusal": str(refusal),
     }, indent=2), encoding="utf-8")
-    env = clean_env(SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+    env = model_code_env(project.pycache, SOURCE_DATE_EPOCH=str(epoch), PYTHONHASHSEED="0")
     try:
         run([python, SCRIPTS / "_trainer.py", request], cwd=project.root, env=env,
             what=f"Training ({project.train.name})", timeout=timeout,

@@ -377,3 +377,11 @@ def test_the_examples_own_quality_tests_fail_for_a_model_that_learned_nothing(tm
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED" in result.stdout and "test_it_misses_few_malignant_tumours" in result.stdout, result.stdout
     assert "test_probabilities_are_calibrated_enough_to_rank" in result.stdout, result.stdout
+
+
+def test_the_models_processes_write_bytecode_to_the_work_folder_only(trained):
+    project = trained("tumor")
+    # Compiled once per project and kept, wherever the library lives (--no-compile installs).
+    assert any(project.pycache.rglob("sklearn/**/*.pyc"))
+    strays = [p for p in project.root.rglob("__pycache__") if project.work not in p.parents]
+    assert strays == []  # nothing beside the project's files, nothing in the package's tree

@@ -196,9 +196,9 @@ def table(jobs: dict) -> list[str]:
         f"medians of {jobs['runs']} runs after an untimed one. Before the split, every job installed "
         f"the whole development lock ({jobs['whole_lock_packages']} packages, with bytecode): "
         f"**{jobs['whole_lock']:.1f} s** here (median of {jobs['baseline_runs']}, alternating with the runs). "
-        "Build compiles "
-        "bytecode too (the model's processes write none); the other jobs import no model library "
-        "from their environment and skip it. Python's set-up is the test double's `venv`; a "
+        "Every job now installs without bytecode: build's model processes compile what they "
+        "import once, into the project's `.wheelwright/pycache`, and the other jobs import no "
+        "model library from their environment. Python's set-up is the test double's `venv`; a "
         "hosted runner takes it from its toolcache. The whole job is the sum of its steps.",
         "",
         *([f"The machine's load average over the timed runs: {jobs['load']:.1f} on "

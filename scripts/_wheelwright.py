@@ -26,6 +26,8 @@ ZIP_EPOCH = 315532800
 GRACE = 5.0
 #: The Pythons wheelwright runs on and verifies models with, oldest first.
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+#: This interpreter's X.Y: the Python a stage, and what it trains or builds, runs on.
+RUNNING_PYTHON = "%d.%d" % sys.version_info[:2]
 
 
 class PipelineError(Exception):

@@ -27,7 +27,7 @@ from _evaluation import evaluate, mismatches
 from _index import Index
 from _project import Project, load_project
 from _wheelwright import (
-    SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice, on_signals,
+    RUNNING_PYTHON, SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice, on_signals,
     set_output, sha256_file, summary,
 )
 
@@ -68,8 +68,7 @@ def find_pythons(wanted: list[str]) -> list[str]:
                                     "or leave it out of --python.")
             found.append(python)
         return found
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    versions = [here, *(v for v in SUPPORTED_PYTHONS if v != here)]
+    versions = [RUNNING_PYTHON, *(v for v in SUPPORTED_PYTHONS if v != RUNNING_PYTHON)]
     return [python for v in versions if (python := locate(v)) is not None]
 
 
@@ -77,7 +76,7 @@ def locate(item: str) -> str | None:
     """The interpreter for a version (``3.12``) or a path; None when this machine has none."""
     if os.sep in item or os.path.isfile(item):
         return item if os.access(item, os.X_OK) else None
-    if item == f"{sys.version_info.major}.{sys.version_info.minor}":
+    if item == RUNNING_PYTHON:
         return sys.executable
     candidates = [shutil.which(f"python{item}")]
     # pyenv's builds, whichever of them its shims are set to run.

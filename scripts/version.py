@@ -43,12 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from _project import Project, load_project, parse_version
-from _wheelwright import PipelineError, fail, notice, set_output
+from _wheelwright import RUNNING_PYTHON, PipelineError, fail, notice, set_output
 
 STAGE = "version"
 TAG_PREFIX = "refs/tags/"
-#: The Python the run trains and builds on: the version stage runs on the same one.
-RUNNING = "%d.%d" % sys.version_info[:2]
 #: A tag that looks like a release: ``v`` then a digit.
 RELEASE_LIKE = re.compile(r"^v\d")
 
@@ -112,7 +110,7 @@ def without_dev(version: str) -> str:
 
 
 def decide(project: Project, source: Source, *, publish: bool, override: str | None,
-           python: str = RUNNING) -> Decision:
+           python: str = RUNNING_PYTHON) -> Decision:
     """Apply the rules of this module's docstring; raise :class:`PipelineError` on a conflict.
 
     ``python`` is the X.Y of the Python the run trains and builds with (this one).

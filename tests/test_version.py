@@ -292,10 +292,10 @@ def test_a_release_python_wheelwright_does_not_support_is_refused(tmp_path, valu
 
 
 def test_the_command_line_refuses_publishing_from_another_python(tmp_path):
-    python_project(tmp_path, "3.12" if version.RUNNING != "3.12" else "3.13")
+    python_project(tmp_path, "3.12" if version.RUNNING_PYTHON != "3.12" else "3.13")
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "version.py"), "--project-dir", str(tmp_path), "--publish",
          "--ref", "refs/tags/v1.2.0"],
         capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "GITHUB_OUTPUT"})
     assert result.returncode == 1
-    assert f"and this run is on Python {version.RUNNING}" in result.stderr
+    assert f"and this run is on Python {version.RUNNING_PYTHON}" in result.stderr

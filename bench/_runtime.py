@@ -12,6 +12,7 @@ The bare side loads the very ``model.joblib`` file the wheel installed.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,18 +77,15 @@ class Runtime:
 
     def run(self, cold_runs: int, warm_repeats: int, fixtures: list[str] | None = None) -> dict:
         """The example's figures (the targets), and ``models``: every fixture's, the example's first."""
-        import shutil
-
         if self.work.exists():
             shutil.rmtree(self.work)
         clone = snapshot(self.work / "clone")
-        models = [self.measure(clone, fixture, cold_runs, warm_repeats) for fixture in fixtures or list(FIXTURES)]
-        example = dict(models[0])
-        python, package = example.pop("python"), example["package"]
-        for entry in models:
-            entry.pop("python", None)
+        fixtures = fixtures or list(FIXTURES)
+        models = [self.measure(clone, fixture, cold_runs, warm_repeats) for fixture in fixtures]
+        example = models[0]
+        python = self.work / fixtures[0] / "venv" / "bin" / "python"  # where install() put it
         return {**example, "cold_runs": cold_runs, "warm_repeats": warm_repeats, "models": models,
-                "importtime": self.import_profile(python, package)}
+                "importtime": self.import_profile(python, example["package"])}
 
     def measure(self, clone: Path, fixture: str, cold_runs: int, warm_repeats: int) -> dict:
         python, package, model, holdout = self.install(clone, fixture)
@@ -119,7 +117,6 @@ class Runtime:
         return {
             "fixture": fixture,
             "package": package,
-            "python": python,
             "import": median(imports),
             "cold_package": median(package_cold),
             "cold_bare": median(bare_cold),

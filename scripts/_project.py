@@ -237,16 +237,18 @@ def _refuse_unknown(table: dict[str, Any], keys: tuple[str, ...], where: str) ->
                 "manifest": "The pipeline writes the model, manifest and hold-out itself now.",
                 "holdout": "The pipeline writes the model, manifest and hold-out itself now.",
             }.get(key, f"The keys are: {', '.join(keys)}.")
-            raise PipelineError(f"{where} has an unknown key '{key}'{closest(key, keys)}", hint)
+            raise PipelineError(f"{where} has an unknown key '{key}'{closest(key, keys) or '.'}", hint)
 
 
 def _version(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        shown = "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise PipelineError(
-            f"{where}: version = {value!r} is {shown}, not a string: TOML reads 1.10 as the number 1.1.",
+            f"{where}: version = {value!r} is a number, not a string: TOML reads 1.10 as the number 1.1.",
             f"Quote it: version = \"{value}\".",
         )
+    if not isinstance(value, str):
+        raise PipelineError(f"{where}: version = {value!r} is a {type(value).__name__}, not a string.",
+                            "Give it as a quoted string, e.g. version = \"1.2.0\".")
     return parse_version(value, f"{where}: version")
 
 
@@ -309,8 +311,9 @@ def _file(root: Path, value: object, key: str, where: str, *, required: bool) ->
         raise PipelineError(f"{where}: {key} = {value!r} points outside the project.",
                             "Keep the project's files inside its folder.")
     if required and not path.is_file():
+        holding = "defining train()" if key == "train" else "holding the model card template"
         raise PipelineError(f"{where}: the {key} file {value!r} does not exist.",
-                            f"Create {value} defining train(), or set {key} to the file that does.")
+                            f"Create {value} {holding}, or set {key} to the file that does.")
     return path
 
 

@@ -147,3 +147,192 @@ def test_the_training_timeout_is_a_positive_number_of_minutes(tmp_path, value):
     assert "train-timeout-minutes" in refused(
         tmp_path, f'version = "1.0"\ngate = {{ accuracy = 0.9 }}\ntrain-timeout-minutes = {value}')
 
+
+
+# Every refusal, asserted whole: what failed, why, and the hint saying what to do.
+# {pyproject} is the project's pyproject.toml; {where}, its [tool.wheelwright] table.
+TABLE = 'version = "1.0"\ngate = { accuracy = 0.9 }'
+PROJECT = 'name = "tiny-model"\ndescription = "x"'
+CONTRACT = "see 'Your own model' in wheelwright's README (docs/contract.md has every key)"
+KEYS = "version, gate, positive-class, package, train, card, train-timeout-minutes, python"
+GATE_HINT = "gate = { <metric> = <minimum> } replaces metric and min-score."
+WRITES = "The pipeline writes the model, manifest and hold-out itself now."
+NAME_HINT = "Use letters, digits, '-', '_' and '.', e.g. name = \"churn-model\"."
+ONE_LINE = ("[project] description in {pyproject} is missing or not one line. "
+            "Say in one line what the model predicts; it is the package's summary.")
+IDENTIFIER = ("{where}: package = %s is not a Python identifier. "
+              "Name the import package in lower case with underscores, e.g. churn_model.")
+NOT_LIST = "[project] dependencies in {pyproject} is not a list of strings."
+TABLE_OF_GATES = ("{where}: gate must be a table of metric names to minimum scores. "
+                  "For example: gate = { roc_auc = 0.95 } (scikit-learn's scorer names).")
+NOT_FINITE = ("{where}: gate accuracy = %s is not a finite number, so no score could pass or fail it. "
+              "Give the minimum score as a number, e.g. accuracy = 0.9.")
+CLASS = ("{where}: positive-class = %s is neither a string nor an integer. "
+         "Give one of the model's class labels, e.g. positive-class = \"churned\".")
+PYTHON = ("{where}: python = %s is not a Python version wheelwright supports. "
+          "Give it as a string, one of '3.11', '3.12', '3.13', e.g. python = \"3.13\".")
+MINUTES = ("{where}: train-timeout-minutes = %s is not a positive number of minutes. "
+           "For example: train-timeout-minutes = 120.")
+
+
+@pytest.mark.parametrize("table, project_table, expected", [
+    (TABLE + '\npositive-clas = "a"', PROJECT,
+     "{where} has an unknown key 'positive-clas'; did you mean 'positive-class'? The keys are: %s." % KEYS),
+    (TABLE + '\ntrian = "a.py"', PROJECT,
+     "{where} has an unknown key 'trian'; did you mean 'train'? The keys are: %s." % KEYS),
+    (TABLE + '\ncolour = "red"', PROJECT, "{where} has an unknown key 'colour'. The keys are: %s." % KEYS),
+    (TABLE + '\nmetric = "a"', PROJECT, "{where} has an unknown key 'metric'. " + GATE_HINT),
+    (TABLE + '\nmin-score = 1', PROJECT, "{where} has an unknown key 'min-score'. " + GATE_HINT),
+    (TABLE + '\nmodel = "a"', PROJECT, "{where} has an unknown key 'model'. " + WRITES),
+    (TABLE + '\nmanifest = "a"', PROJECT, "{where} has an unknown key 'manifest'. " + WRITES),
+    (TABLE + '\nholdout = "a"', PROJECT, "{where} has an unknown key 'holdout'. " + WRITES),
+    ('gate = { accuracy = 0.9 }', PROJECT, "{where} lacks 'version'. Add it: %s." % CONTRACT),
+    ('version = "1.0"', PROJECT, "{where} lacks 'gate'. Add it: %s." % CONTRACT),
+    (TABLE, PROJECT + '\nversion = "1.0"',
+     "[project] in {pyproject} sets 'version': the version has one home: [tool.wheelwright] version = \"X.Y.Z\". "
+     "Remove 'version' from [project]."),
+    (TABLE, PROJECT + '\ndynamic = ["version"]',
+     "[project] in {pyproject} sets 'dynamic': the pipeline fills in the version, dependencies and readme itself. "
+     "Remove 'dynamic' from [project]."),
+    (TABLE, PROJECT + '\nreadme = "README.md"',
+     "[project] in {pyproject} sets 'readme': the model card is the readme: write a MODEL_CARD.md template "
+     "(or none). Remove 'readme' from [project]."),
+    (TABLE, 'description = "x"', "[project] name in {pyproject} is None, not a valid distribution name. " + NAME_HINT),
+    (TABLE, 'name = 3\ndescription = "x"',
+     "[project] name in {pyproject} is 3, not a valid distribution name. " + NAME_HINT),
+    (TABLE, 'name = "tiny model"\ndescription = "x"',
+     "[project] name in {pyproject} is 'tiny model', not a valid distribution name. " + NAME_HINT),
+    (TABLE, 'name = "tiny-model"', ONE_LINE),
+    (TABLE, 'name = "tiny-model"\ndescription = 3', ONE_LINE),
+    (TABLE, 'name = "tiny-model"\ndescription = "  "', ONE_LINE),
+    (TABLE, 'name = "tiny-model"\ndescription = "a\\nb"', ONE_LINE),
+    (TABLE + '\npackage = "class"', PROJECT, IDENTIFIER % "'class'"),
+    (TABLE + '\npackage = "1x"', PROJECT, IDENTIFIER % "'1x'"),
+    (TABLE + '\npackage = 3', PROJECT, IDENTIFIER % "3"),
+    (TABLE, 'name = "class"\ndescription = "x"', IDENTIFIER % "'class'"),
+    (TABLE, PROJECT + '\ndependencies = "scikit-learn"', NOT_LIST),
+    (TABLE, PROJECT + '\ndependencies = ["pandas", 3]', NOT_LIST),
+    ('version = 1.10\ngate = { accuracy = 0.9 }', PROJECT,
+     "{where}: version = 1.1 is a number, not a string: TOML reads 1.10 as the number 1.1. Quote it: version = \"1.1\"."),
+    ('version = 2\ngate = { accuracy = 0.9 }', PROJECT,
+     "{where}: version = 2 is a number, not a string: TOML reads 1.10 as the number 1.1. Quote it: version = \"2\"."),
+    ('version = [1]\ngate = { accuracy = 0.9 }', PROJECT,
+     "{where}: version = [1] is a list, not a string. Give it as a quoted string, e.g. version = \"1.2.0\"."),
+    ('version = true\ngate = { accuracy = 0.9 }', PROJECT,
+     "{where}: version = True is a bool, not a string. Give it as a quoted string, e.g. version = \"1.2.0\"."),
+    ('version = ""\ngate = { accuracy = 0.9 }', PROJECT, "{where}: version is empty. Give a version such as 1.2.0."),
+    ('version = " "\ngate = { accuracy = 0.9 }', PROJECT, "{where}: version is empty. Give a version such as 1.2.0."),
+    ('version = "latest"\ngate = { accuracy = 0.9 }', PROJECT,
+     "{where}: version 'latest' is not a valid version (PEP 440). Use a version such as 1.2.0, 1.2.0rc1 or 1.2.0.dev42."),
+    ('version = "1.0"\ngate = {}', PROJECT, TABLE_OF_GATES),
+    ('version = "1.0"\ngate = "accuracy"', PROJECT, TABLE_OF_GATES),
+    ('version = "1.0"\ngate = { accuracy = "0.9" }', PROJECT,
+     "{where}: gate accuracy = '0.9' is not a number. Give the minimum score, e.g. accuracy = 0.9."),
+    ('version = "1.0"\ngate = { accuracy = true }', PROJECT,
+     "{where}: gate accuracy = True is not a number. Give the minimum score, e.g. accuracy = 0.9."),
+    ('version = "1.0"\ngate = { accuracy = nan }', PROJECT, NOT_FINITE % "nan"),
+    ('version = "1.0"\ngate = { accuracy = inf }', PROJECT, NOT_FINITE % "inf"),
+    ('version = "1.0"\ngate = { accuracy = 1.5 }', PROJECT,
+     "{where}: gate accuracy = 1.5 can never be reached: accuracy is at most 1. Give a minimum between 0 and 1."),
+    ('version = "1.0"\ngate = { neg_log_loss = 0.5 }', PROJECT,
+     "{where}: gate neg_log_loss = 0.5 can never be reached: neg_log_loss is at most 0. Error metrics are negated "
+     "(neg_mean_absolute_error = -40.0 means an error of at most 40)."),
+    (TABLE + '\ntrain = "fit.py"', PROJECT,
+     "{where}: the train file 'fit.py' does not exist. Create fit.py defining train(), or set train to the file that does."),
+    (TABLE + '\ntrain = "../train.py"', PROJECT,
+     "{where}: train = '../train.py' points outside the project. Keep the project's files inside its folder."),
+    (TABLE + '\ntrain = ""', PROJECT, "{where}: train = '' is not a file name."),
+    (TABLE + '\ntrain = 3', PROJECT, "{where}: train = 3 is not a file name."),
+    (TABLE + '\ncard = "CARD.md"', PROJECT,
+     "{where}: the card file 'CARD.md' does not exist. Create CARD.md holding the model card template, "
+     "or set card to the file that does."),
+    (TABLE + '\npositive-class = true', PROJECT, CLASS % "True"),
+    (TABLE + '\npositive-class = 1.5', PROJECT, CLASS % "1.5"),
+    (TABLE + '\npython = "3.9"', PROJECT, PYTHON % "'3.9'"),
+    (TABLE + '\npython = 3.12', PROJECT, PYTHON % "3.12"),
+    (TABLE + '\ntrain-timeout-minutes = 0', PROJECT, MINUTES % "0"),
+    (TABLE + '\ntrain-timeout-minutes = -1', PROJECT, MINUTES % "-1"),
+    (TABLE + '\ntrain-timeout-minutes = nan', PROJECT, MINUTES % "nan"),
+    (TABLE + '\ntrain-timeout-minutes = inf', PROJECT, MINUTES % "inf"),
+    (TABLE + '\ntrain-timeout-minutes = true', PROJECT, MINUTES % "True"),
+    (TABLE + '\ntrain-timeout-minutes = "ten"', PROJECT, MINUTES % "'ten'"),
+])
+def test_each_refusal_says_what_is_wrong_and_what_to_do(tmp_path, table, project_table, expected):
+    pyproject = tmp_path.resolve() / "pyproject.toml"
+    where = f"[tool.wheelwright] in {pyproject}"
+    assert refused(tmp_path, table, project=project_table) == expected.replace("{where}", where).replace(
+        "{pyproject}", str(pyproject))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[tool.wheelwright]\nversion = "1.0"\n',
+     "{pyproject} has no [project] table. Add one with name, description and dependencies: %s." % CONTRACT),
+    ('project = "tiny-model"\n',
+     "{pyproject} has no [project] table. Add one with name, description and dependencies: %s." % CONTRACT),
+    ('[project]\nname = "tiny-model"\n',
+     "{pyproject} has no [tool.wheelwright] table. Add one with version and gate: %s." % CONTRACT),
+    ('[project]\nname = "tiny-model"\n[tool.black]\nline-length = 99\n',
+     "{pyproject} has no [tool.wheelwright] table. Add one with version and gate: %s." % CONTRACT),
+    ('[project]\nname = "tiny-model"\n[tool]\nwheelwright = "1.0"\n',
+     "{pyproject} has no [tool.wheelwright] table. Add one with version and gate: %s." % CONTRACT),
+    ("[project\n", "{pyproject} is not valid TOML: Expected ']' at the end of a table declaration (at line 1, "
+                   "column 9). Fix the line it names; https://toml.io shows the syntax."),
+])
+def test_a_file_without_the_tables_is_refused_naming_them(tmp_path, text, expected):
+    pyproject = tmp_path.resolve() / "pyproject.toml"
+    pyproject.write_text(text, encoding="utf-8")
+    with pytest.raises(PipelineError) as caught:
+        load_project(tmp_path)
+    assert str(caught.value) == expected.replace("{pyproject}", str(pyproject))
+
+
+def test_a_folder_without_pyproject_is_named_with_the_flag_to_fix_it(tmp_path):
+    with pytest.raises(PipelineError) as caught:
+        load_project(tmp_path)
+    root = tmp_path.resolve()
+    assert str(caught.value) == (
+        f"{root / 'pyproject.toml'} not found: {root} is not a model project. Pass --project-dir pointing at "
+        "the folder that holds the model's pyproject.toml (make new NAME=... creates one).")
+
+
+def test_non_utf8_bytes_are_named_with_their_line_and_the_fix(tmp_path):
+    pyproject = tmp_path.resolve() / "pyproject.toml"
+    pyproject.write_bytes(b'[project]\nname = "tiny-model"\n\ndescription = "A mod\xe8le"\n')
+    with pytest.raises(PipelineError) as caught:
+        load_project(tmp_path)
+    assert str(caught.value) == (
+        f"{pyproject} is not UTF-8: byte 0xe8 on line 4 cannot be decoded. "
+        "TOML files are UTF-8: re-save the file as UTF-8 (your editor's encoding setting).")
+
+
+def test_a_pyproject_that_cannot_be_read_says_why(tmp_path):
+    (tmp_path / "pyproject.toml").mkdir()
+    with pytest.raises(PipelineError) as caught:
+        load_project(tmp_path)
+    assert str(caught.value) == f"Cannot read {tmp_path.resolve() / 'pyproject.toml'}: Is a directory."
+
+
+def test_the_package_name_follows_the_distribution_name_and_the_defaults_are_found(tmp_path):
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "MODEL_CARD.md").write_text("# {name}\n")
+    loaded = project(tmp_path, TABLE + "\npositive-class = 1\ntrain-timeout-minutes = 1.5",
+                     project='name = "Tiny.Model--v2"\ndescription = "x"')
+    assert (loaded.name, loaded.package) == ("Tiny.Model--v2", "tiny_model_v2")
+    assert loaded.card == tmp_path.resolve() / "MODEL_CARD.md"
+    assert (loaded.positive_class, loaded.train_timeout, loaded.python) == (1, 90.0, None)
+    assert (loaded.dependencies, loaded.metadata) == ((), {})
+    assert loaded.train == tmp_path.resolve() / "train.py"
+
+
+def test_a_gate_of_several_metrics_keeps_each_as_a_float(tmp_path):
+    loaded = project(tmp_path, 'version = "1.0.0"\ngate = { accuracy = 1, f1_macro = 0.5, neg_log_loss = -0.7, '
+                               'mutual_info_score = 3 }')
+    assert loaded.gate == {"accuracy": 1.0, "f1_macro": 0.5, "neg_log_loss": -0.7, "mutual_info_score": 3.0}
+    assert all(type(v) is float for v in loaded.gate.values())
+
+
+def test_a_train_file_in_a_subfolder_is_found(tmp_path):
+    write_project(tmp_path, IRIS, table=TABLE + '\ntrain = "src/fit.py"', project=PROJECT)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "fit.py").write_text(IRIS)
+    assert load_project(tmp_path).train == tmp_path.resolve() / "src" / "fit.py"

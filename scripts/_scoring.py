@@ -56,7 +56,7 @@ def _cell(value: Any, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind == "number":
-        if isinstance(value, bool) or type(value).__name__ == "bool_":
+        if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy 2's, numpy 1's
             return "1" if value else "0"
         number = float(value)
         if math.isnan(number):

@@ -299,3 +299,123 @@ def test_the_command_line_refuses_publishing_from_another_python(tmp_path):
         capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "GITHUB_OUTPUT"})
     assert result.returncode == 1
     assert f"and this run is on Python {version.RUNNING_PYTHON}" in result.stderr
+
+
+# --- Each refusal and each decision, whole ---------------------------------------------------
+
+def refusal(tmp_path: Path, **kwargs) -> tuple[str, str]:
+    with pytest.raises(PipelineError) as caught:
+        decide(tmp_path, **kwargs)
+    return caught.value.message, caught.value.hint
+
+
+def test_each_refusal_says_what_conflicts_and_how_to_resolve_it(tmp_path):
+    root = tmp_path.resolve()
+    assert refusal(tmp_path, publish=True, dirty=True) == (
+        f"{root} is not committed: a published version must be rebuildable from a commit, and this tree has "
+        "changes no commit holds (or is not in a git repository).",
+        "Commit them, or run without publishing (make pipeline without NEXUS_URL publishes to the embedded "
+        "registry).")
+    assert refusal(tmp_path, ref="refs/tags/v1.3.0") == (
+        f"The tag v1.3.0 releases 1.3.0, but {root.name}/pyproject.toml declares version 1.2.0 in "
+        "[tool.wheelwright].",
+        'Set version = "1.3.0" there and tag that commit, or delete the tag and tag v1.2.0 instead.')
+    assert refusal(tmp_path, ref="refs/tags/v1.2.0", override="2.0") == (
+        "The tag v1.2.0 releases 1.2.0, but the version input asks for 2.0.",
+        "Leave the version input empty on tag runs: the tag decides.")
+    assert refusal(tmp_path, publish=True, run_number="0") == (
+        "The run number '0' is not a positive integer.",
+        "Pass the workflow's run number (GITHUB_RUN_NUMBER) with --run-number.")
+    assert refusal(tmp_path, publish=True, override="1.0+abc") == (
+        "1.0+abc is a local version (the part after '+'): it is never published, because pip would pick it "
+        "for ==1.0.",
+        "Publish a public version: drop the '+...' part, or use a .devN or rcN one.")
+    assert refusal(tmp_path, ref="refs/tags/v1.2.x") == (
+        "The tag v1.2.x looks like a release tag but does not name a release version.",
+        "Release tags are v (or <project name>-v) then a PEP 440 version without a local or .dev part: "
+        "v1.2.3, v1.2.3rc1, churn-model-v1.2.3. Delete the tag and push a well-formed one.")
+
+
+def test_another_python_is_told_which_one_publishes_and_how_to_run_it(tmp_path):
+    declared = python_project(tmp_path, "3.13")
+    with pytest.raises(PipelineError) as caught:
+        version.decide(declared, version.Source("refs/tags/v1.2.0", "7", dirty=False), publish=True,
+                       override=None, python="3.12")
+    assert (caught.value.message, caught.value.hint) == (
+        "demo-model is released from Python 3.13 (python in [tool.wheelwright]), and this run is on Python 3.12: "
+        "the model records the Python that trained it, so a wheel built here would be another build of the same "
+        "version.",
+        "Publish from a run on Python 3.13 (the workflow's python-version input, or make pipeline "
+        "PYTHON=python3.13); on 3.12, run without publishing: it still builds and verifies.")
+
+
+def test_each_decision_says_which_rule_made_it(tmp_path):
+    name = tmp_path.resolve().name
+    assert decide(tmp_path, ref="refs/tags/v1.2.0", publish=True, override="v1.2.0") == version.Decision(
+        "1.2.0", "release", "release tag v1.2.0")
+    assert decide(tmp_path, ref="refs/tags/demo-model-v1.2.0") == version.Decision(
+        "1.2.0", "release", "release tag demo-model-v1.2.0")
+    assert decide(tmp_path, override="1.3") == version.Decision("1.3", "override", "the version input")
+    assert decide(tmp_path, publish=True, run_number="42") == version.Decision(
+        "1.2.0.dev42", "dev", "an untagged publishing run, number 42")
+    assert decide(tmp_path, run_number="") == version.Decision("1.2.0", "declared", f"{name}/pyproject.toml")
+
+
+@pytest.mark.parametrize("ref, name, expected", [
+    ("refs/tags/v1.2.0", "", "1.2.0"), ("refs/tags/v1.2.0", "demo-model", "1.2.0"),
+    ("refs/tags/v01.02", "", "1.2"), ("refs/tags/v1.2.0-rc.1", "", "1.2.0rc1"), ("refs/tags/v2!1.0", "", "2!1.0"),
+    ("refs/tags/demo-model-v1.2.0", "demo-model", "1.2.0"), ("refs/tags/Demo-Model-v1.2.0", "demo-model", "1.2.0"),
+    ("refs/tags/demo-model-v1.2.0", "", None), ("refs/tags/demo-model-v1.2.0", "other", None),
+    ("refs/tags/demo-model-1.2.0", "demo-model", None), ("refs/tags/demo-model-vx", "demo-model", None),
+    ("refs/tags/nightly", "", None), ("refs/tags/version-2", "", None), ("refs/tags/v", "", None),
+    ("refs/heads/v1.2.0", "", None), ("tags/v1.2.0", "", None), ("v1.2.0", "", None), ("", "", None),
+])
+def test_a_release_tag_is_v_or_the_projects_name_then_v_then_a_version(ref, name, expected):
+    assert version.release_tag(ref, name) == expected
+
+
+@pytest.mark.parametrize("ref", ["refs/tags/v1.2.0+local", "refs/tags/v1.2.0.dev3", "refs/tags/demo-model-v1.x",
+                                 "refs/tags/v1.2.3-foo"])
+def test_a_tag_that_looks_like_a_release_but_is_not_one_is_refused(ref):
+    with pytest.raises(PipelineError, match="looks like a release tag but does not name a release version"):
+        version.release_tag(ref, "demo-model")
+
+
+@pytest.mark.parametrize("declared, expected", [
+    ("1.2.0", "1.2.0"), ("1.2.0.dev3", "1.2.0"), ("1.2.0rc1.dev3", "1.2.0rc1"), ("1.2.0dev3", "1.2.0"),
+    ("1.2.0.post1.dev2", "1.2.0.post1"), ("1.02", "1.2"),
+])
+def test_without_dev_removes_only_the_dev_segment(declared, expected):
+    assert version.without_dev(declared) == expected
+
+
+@pytest.mark.parametrize("value", ["1.2.0", "1.2.0rc1", "1.2.0.dev3", "1.2.0.post1"])
+def test_a_public_version_may_be_published(value):
+    version.refuse_local(value)
+
+
+def test_a_laptop_counts_untracked_files_in_the_project_and_nothing_outside_it(tmp_path):
+    project(tmp_path / "demo")
+    (tmp_path / "README.md").write_text("the repository\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "commit", "-qm", "two", "--allow-empty")
+    assert version.local_source(tmp_path / "demo", "demo-model") == version.Source("", "2", dirty=False)
+    (tmp_path / "README.md").write_text("edited outside the project\n")
+    (tmp_path / "notes.txt").write_text("untracked, outside\n")
+    assert version.local_source(tmp_path / "demo", "demo-model").dirty is False
+    (tmp_path / "demo" / "notes.txt").write_text("untracked, inside\n")
+    assert version.local_source(tmp_path / "demo", "demo-model").dirty is True
+    (tmp_path / "demo" / "notes.txt").unlink()
+    for tag in ("nightly", "demo-model-v1.2.0", "other-v3.0", "v1.0", "v1.1"):
+        git(tmp_path, "tag", tag)
+    assert version.local_source(tmp_path / "demo", "demo-model") == version.Source("refs/tags/v1.1", "2", dirty=False)
+    assert version.local_source(tmp_path / "demo", "zzz") == version.Source("refs/tags/v1.1", "2", dirty=False)
+    git(tmp_path, "tag", "-d", "v1.0")
+    git(tmp_path, "tag", "-d", "v1.1")
+    assert version.local_source(tmp_path / "demo", "Demo-Model") == version.Source(
+        "refs/tags/demo-model-v1.2.0", "2", dirty=False)
+    assert version.local_source(tmp_path / "demo", "other") == version.Source("refs/tags/other-v3.0", "2",
+                                                                               dirty=False)
+    assert version.local_source(tmp_path / "demo", "") == version.Source("", "2", dirty=False)

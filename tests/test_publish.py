@@ -1657,3 +1657,101 @@ def test_a_refused_file_name_is_printed_with_its_control_characters_escaped(name
     message = caught.value.message
     assert not [c for c in message if not c.isprintable()]
     assert name.encode("unicode_escape").decode("ascii") in message
+
+
+# --- Each refusal whole: message, hint, label and kind (in make mutation's selection) ----
+
+NETWORK = [
+    ("connection", pub.Transient, "Uploading x could not connect to nexus:8443: [Errno 111] Connection refused.",
+     "Check the host and port in the URL, and that Nexus is up and reachable from this runner.", "unreachable"),
+    ("timeout", pub.Transient, "Uploading x got no answer within 60 s.",
+     "Nexus or its proxy is overloaded or stuck; if large uploads legitimately take longer, raise --timeout.",
+     "timed out"),
+    ("tls", pub.PublishError, "Uploading x failed to set up TLS with nexus:8443: [Errno 111] Connection refused.",
+     "If Nexus's certificate comes from an internal CA, point REQUESTS_CA_BUNDLE at that CA; use https:// only "
+     "where TLS is served.", "TLS failed"),
+]
+
+
+@pytest.mark.parametrize("kind, cls, message, hint, label", NETWORK, ids=[n[0] for n in NETWORK])
+def test_no_answer_names_the_host_and_what_to_check(kind, cls, message, hint, label):
+    failure = pub.network_error(kind, "Uploading x", "https://nexus:8443/r/", "[Errno 111] Connection refused.", 60.0)
+    assert type(failure) is cls
+    assert (failure.message, failure.hint, failure.label, failure.status) == (message, hint, label, None)
+
+
+BAD_NAME_HINT = "Pass the project's name as its pyproject.toml [project] table spells it, e.g. tumor-classifier."
+
+
+@pytest.mark.parametrize("name, version, message, hint, label", [
+    ("Tumor_Classifier", "1.2.0+abc",
+     "--version 1.2.0+abc is a local version: a repository would serve it to `pip install tumor-classifier==1.2.0`, "
+     "in place of the real 1.2.0.", "Publish a public version (without '+...'); use .devN for builds of a branch.",
+     "local version"),
+    ("tumor", "x", "--version 'x' is not a valid version (PEP 440).",
+     "Pass the version the build was asked for, e.g. 1.2.0, 1.2.0rc1 or 1.2.0.dev42.", "bad version"),
+    ("-tumor", "1.0", "--name '-tumor' is not a valid distribution name.", BAD_NAME_HINT, "bad name"),
+    ("tumor-", "1.0", "--name 'tumor-' is not a valid distribution name.", BAD_NAME_HINT, "bad name"),
+    ("", "1.0", "--name '' is not a valid distribution name.", BAD_NAME_HINT, "bad name"),
+    ("tumor/x", "1.0", "--name 'tumor/x' is not a valid distribution name.", BAD_NAME_HINT, "bad name"),
+])
+def test_a_release_that_cannot_be_published_is_refused_whole(name, version, message, hint, label):
+    with pytest.raises(pub.UsageError) as caught:
+        pub.check_release(name, version)
+    assert (caught.value.message, caught.value.hint, caught.value.label) == (message, hint, label)
+
+
+@pytest.mark.parametrize("name, version, expected", [
+    ("a", "1", ("a", "1")), ("A.b_C-d", "01.0", ("a-b-c-d", "1.0")), ("x9", "1.0.POST2", ("x9", "1.0.post2")),
+])
+def test_a_release_is_its_normalised_name_and_version(name, version, expected):
+    assert pub.check_release(name, version) == expected
+
+
+HTTP = [
+    (401, "Unauthorized", "", pub.PublishError,
+     "Uploading x.whl to URL was refused with 401 Unauthorized: the credentials are wrong or missing.",
+     "Check the values of NEXUS_USERNAME and NEXUS_PASSWORD (the secrets' names and contents, and that the Nexus "
+     "user is active and its password not expired)."),
+    (403, "Forbidden", "", pub.PublishError,
+     'Uploading x.whl to URL was refused with 403 Forbidden: user ci lacks the "add" privilege on this repository.',
+     "Give the user a role holding nx-repository-view-pypi-pypi-hosted-add (or nx-repository-view-pypi-*-add), "
+     "or publish with an account that has it."),
+    (404, "Not Found", "", pub.PublishError,
+     "Uploading x.whl to URL got 404 Not Found: no such repository, or it is a group or proxy repository "
+     "(read-only), or the URL lost part of its path.",
+     "Use the URL of a *hosted* PyPI repository, trailing slash included: "
+     "https://HOST/repository/<hosted-repository>/ ."),
+    (503, "Service Unavailable", "", pub.Transient,
+     "Uploading x.whl to URL got 503 Service Unavailable: the repository is offline, or Nexus is in read-only "
+     "mode (maintenance, a full blob store).",
+     "Ask the Nexus administrators to bring it back online, then re-run: files already published are skipped."),
+    (502, "Bad Gateway", "<h1>Bad Gateway</h1>", pub.Transient,
+     "Uploading x.whl to URL got 502 Bad Gateway: Nexus, or a proxy in front of it, failed.",
+     "Check Nexus's health and its proxy's timeouts, then re-run: files already published are skipped."),
+    (500, "", "", pub.Transient, "Uploading x.whl to URL got 500: Nexus, or a proxy in front of it, failed.",
+     "Check Nexus's health and its proxy's timeouts, then re-run: files already published are skipped."),
+    (400, "Bad Request", "<p>Invalid</p>", pub.PublishError,
+     "Uploading x.whl to URL was refused with 400 Bad Request: Invalid", "Fix what the repository reports, then re-run."),
+    (400, "Bad Request", "", pub.PublishError,
+     "Uploading x.whl to URL was refused with 400 Bad Request: Bad Request",
+     "Fix what the repository reports, then re-run."),
+    (400, "", "", pub.PublishError, "Uploading x.whl to URL was refused with 400: (no message)",
+     "Fix what the repository reports, then re-run."),
+    (499, "Client Closed", "", pub.PublishError, "Uploading x.whl to URL was refused with 499 Client Closed: "
+     "Client Closed", "Fix what the repository reports, then re-run."),
+]
+
+
+@pytest.mark.parametrize("status, reason, body, cls, message, hint", HTTP, ids=[f"{h[0]}-{h[1]}" for h in HTTP])
+def test_each_http_status_is_a_message_with_its_fix(status, reason, body, cls, message, hint):
+    failure = pub.http_error(status, reason, body, "Uploading x.whl to URL", username="ci",
+                             repository="pypi-hosted", privilege="add")
+    assert type(failure) is cls
+    assert (failure.message, failure.hint, failure.label, failure.status) == (message, hint, f"HTTP {status}", status)
+
+
+@pytest.mark.parametrize("status, reason, line", [(404, "Not Found", "404 Not Found"), (500, "", "500"),
+                                                  (400, " ", "400")])
+def test_a_status_line_is_the_status_then_the_reason_if_any(status, reason, line):
+    assert pub.status_line(status, reason) == line

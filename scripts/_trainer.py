@@ -447,8 +447,8 @@ BLOCK_SIZE = 16 * 1024 * 1024
 def model_digests(path: Path, block_size: int = BLOCK_SIZE) -> tuple[str, dict[str, Any] | None]:
     """The file's sha256 and, if it is larger than one block, the sha256 of each block.
 
-    The blocks let the package check a large model while it unpickles it, one block
-    ahead, instead of hashing the whole file before unpickling any of it (the run-time
+    The blocks let the package check a large model while it imports scikit-learn and
+    unpickles it, instead of hashing the whole file before unpickling any of it (the run-time
     ``_model.VerifiedFile``). They are recorded with the file sha256 they were computed
     beside (``file_sha256``): a manifest whose ``sha256`` was changed since falls back to
     checking the whole file. One read of the file; the block digests are computed in a

@@ -132,6 +132,22 @@ def test_a_model_with_block_digests_loads(binary: Built, model_dir: Path) -> Non
         runtime(binary)._model._cache.clear()
 
 
+
+def test_the_file_is_checked_ahead_of_the_unpickler(binary: Built, model_dir: Path) -> None:
+    # The reading thread does not wait for the unpickler: it checks the whole file while
+    # the main thread is still importing scikit-learn, which is what hides the hashing.
+    # Each block's buffer is its own, so what was read ahead stays as it was read.
+    path = model_dir / "model.joblib"
+    blocks = with_blocks(model_dir, 64)  # many more blocks than a bounded read-ahead would hold
+    loader = runtime(binary)._model
+    with loader.VerifiedFile(path, blocks["file_sha256"], 64, blocks["sha256"]) as verified:
+        deadline = time.monotonic() + 20
+        while verified._verified.qsize() <= len(blocks["sha256"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert verified._verified.qsize() == len(blocks["sha256"]) + 1, "the reading stopped before the end"
+        assert verified.read() == path.read_bytes()
+
+
 @pytest.mark.parametrize("blocks", [False, True], ids=["whole file", "blocks"])
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated", "appended", "emptied"])
 def test_a_damaged_model_is_refused(binary: Built, model_dir: Path, blocks: bool, damage: str) -> None:

@@ -12,11 +12,14 @@ Hashing a whole gigabyte before unpickling any of it would cost as much again as
 it, and holding it in memory meanwhile would double the memory. So the manifest of a
 large model also records the sha256 of each block of the file (``sha256_blocks``,
 written by the train stage beside ``sha256``), and :class:`VerifiedFile` reads the file
-in a thread, block by block, hashing each one while the previous one is being unpickled
-and scikit-learn imported: the unpickler only ever sees blocks whose digest matched, and
-only a few blocks are in memory at once. Without block digests (a small model, or a
-manifest written before them, or one whose ``sha256`` was changed since), the whole
-file is one block, checked against ``sha256`` before any of it is unpickled, as before.
+in a thread, block by block, from the moment the load starts: while the main thread
+imports scikit-learn (about a second), the thread reads and hashes ahead on another core,
+so by the time the unpickler asks for bytes most of them are checked. The unpickler only
+ever sees blocks whose digest matched, and drops each block once it has copied it out;
+an array it fills is only in memory as far as it has been written, so memory peaks at
+about one model's size, as a bare ``joblib.load``'s does. Without block digests (a small
+model, or a manifest written before them, or one whose ``sha256`` was changed since),
+the whole file is one block, checked against ``sha256`` before any of it is unpickled.
 
 With blocks, the unpickler may have run on the first blocks when a later one is found
 altered. That is acceptable: every byte it saw is the trained file's own byte at its own
@@ -112,19 +115,20 @@ def checked_blocks(manifest: Mapping[str, Any]) -> tuple[int | None, list[str]]:
     return None, [str(manifest["sha256"])]
 
 
-_BUFFERS = 3  # blocks in memory at once: one being unpickled, two read ahead
 _END = "end"
 
 
 class VerifiedFile:
     """The model file as a read-only file object that hands out only verified bytes.
 
-    A thread reads the file into a few reused buffers, one block at a time, and hashes
-    each block (hashlib releases the GIL); a block whose sha256 is the manifest's is
-    queued for :meth:`read`, and the reading stops at the first one that is not. So the
-    hashing overlaps the unpickling on a second core, the file is read once, and memory
-    holds at most ``_BUFFERS`` blocks beyond what is unpickled. With ``block_size``
-    None, the file is one block, as large as the file.
+    A thread reads the file one block at a time into a buffer of its own and hashes it
+    (hashlib releases the GIL); a block whose sha256 is the manifest's is queued for
+    :meth:`read`, and the reading stops at the first one that is not. The thread reads
+    ahead without waiting for the reader: the time before the first :meth:`read` (the
+    import of scikit-learn) is when the hashing is hidden. A block is let go as soon as
+    it has been read out, so the blocks held are the ones read ahead, at most the whole
+    file when the unpickler is slower than the disk. With ``block_size`` None, the file
+    is one block, as large as the file.
 
     Use it as a context manager; after unpickling, :meth:`verify_rest` checks the bytes
     the unpickler did not ask for, up to the end of the file.
@@ -153,9 +157,6 @@ class VerifiedFile:
         self._block_size = block_size or max(os.fstat(self._file.fileno()).st_size, 1)
         self._digests = digests
         self._verified: queue.SimpleQueue[Any] = queue.SimpleQueue()  # (buffer, view), then _END or an error
-        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()  # buffers back to the reader; None: stop
-        for _ in range(min(_BUFFERS, len(digests))):
-            self._free.put(0)  # a buffer the reader allocates on first use
         self._stop = False
         self._buffer: bytearray | None = None
         self._view = memoryview(b"")
@@ -172,11 +173,9 @@ class VerifiedFile:
 
         try:
             for expected in self._digests:
-                buffer = self._free.get()
-                if buffer is None or self._stop:
+                if self._stop:
                     return
-                if not buffer:
-                    buffer = bytearray(self._block_size)
+                buffer = bytearray(self._block_size)
                 digest = hashlib.sha256()
                 view = memoryview(buffer)[:_read_into(self._file, buffer, digest)]
                 if digest.hexdigest() != expected:
@@ -195,9 +194,7 @@ class VerifiedFile:
             return False
         if self._failure is not None:
             raise self._failure
-        if self._buffer is not None:
-            self._free.put(self._buffer)
-            self._buffer = None
+        self._buffer = None
         item = self._verified.get()
         if item is _END:
             self._done = True
@@ -285,7 +282,6 @@ class VerifiedFile:
 
     def close(self) -> None:
         self._stop = True
-        self._free.put(None)
         self._thread.join()
         self._file.close()
         self._buffer, self._view = None, memoryview(b"")
@@ -303,15 +299,16 @@ class _Altered(Exception):
     """A block's sha256 is not the manifest's, or the file is longer than its blocks."""
 
 
-_PIECE = 1 << 20  # hashed as soon as read, while still in the CPU's cache
+_PIECE = 1 << 24  # read, then hashed, with the GIL released for each: few hand-overs of the GIL
 
 
 def _read_into(handle: Any, buffer: bytearray, digest: Any) -> int:
     """Fill `buffer` from `handle` as far as the file goes, hashing it into `digest`; the bytes read.
 
-    A piece at a time, each hashed right after it is read: hashing a whole block after
-    reading it would fetch it from memory a second time, slowing the unpickling thread
-    that shares the memory bus.
+    In pieces of 16 MiB, each read and then hashed with the GIL released. Smaller pieces
+    would stay in the CPU's cache between the read and the hash, but each one takes the
+    GIL back twice, and while scikit-learn imports in the main thread every hand-over can
+    wait for the interpreter's switch interval.
     """
     view = memoryview(buffer)
     done = 0

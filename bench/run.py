@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, under a minute
 
 1. end to end: the warm ``make pipeline`` against the textbook sequence (baseline.sh);
-2. large models: train, build and publish a 10 MB, 100 MB and 1 GB model;
+2. large models: train, build, publish and verify a 10 MB, 100 MB and 1 GB model of random
+   bytes and a random forest of some 280 MB, beside the floor (sha256, zip, plain HTTP);
 3. run time: ``import tumor_classifier``, cold start, ``predict`` against bare joblib;
 4. jobs: each job's install time in the reusable workflow under act (``_jobs.py``).
 
@@ -29,14 +30,15 @@ sys.path.insert(0, str(BENCH))
 from _cold import QUICK_SIZES as QUICK_COLD_SIZES, SIZES as COLD_SIZES, ColdStart  # noqa: E402
 from _e2e import EndToEnd  # noqa: E402
 from _jobs import Jobs  # noqa: E402
-from _large import LargeModels  # noqa: E402
+from _large import LargeModels, parse_cases  # noqa: E402
 from _measure import machine  # noqa: E402
 from _report import write_chart, write_table  # noqa: E402
 from _runtime import Runtime  # noqa: E402
 
 SECTIONS = ("e2e", "large", "runtime", "cold", "jobs")
-SIZES = {"10 MB": 10_000_000, "100 MB": 100_000_000, "1 GB": 1_000_000_000}
-QUICK_SIZES = {"1 MB": 1_000_000}
+#: The large-model section's models: random bytes of each size, and the random forest.
+LARGE_SIZES = "10MB,100MB,1GB,forest"
+QUICK_LARGE_SIZES = "10MB"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,10 +50,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: no end-to-end section, a 1 MB model, few repeats")
+                        help="a smoke run: no end-to-end or jobs section, only the 10 MB model, few repeats")
     parser.add_argument("--e2e-runs", type=int, default=5, help="warm pipeline runs (default: 5)")
     parser.add_argument("--baseline-runs", type=int, default=3, help="warm baseline runs (default: 3)")
     parser.add_argument("--large-runs", type=int, default=3, help="runs per model size (default: 3)")
+    parser.add_argument("--large-sizes", default=None,
+                        help="the large-model section's models, comma-separated sizes (kB, MB, GB) "
+                             f"and 'forest' (default: {LARGE_SIZES}; with --quick: {QUICK_LARGE_SIZES})")
     parser.add_argument("--cold-runs", type=int, default=21,
                         help="fresh processes per import and cold-start figure (default: 21)")
     parser.add_argument("--warm-repeats", type=int, default=41,
@@ -70,6 +75,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    try:
+        args.large_cases = parse_cases(args.large_sizes or (QUICK_LARGE_SIZES if args.quick else LARGE_SIZES))
+    except ValueError as exc:
+        parser.error(f"--large-sizes: {exc}")
     if args.quick:
         args.sections = [s for s in args.sections if s not in ("e2e", "jobs")]
         args.large_runs, args.cold_runs, args.warm_repeats, args.cold_start_runs = 1, 3, 3, 3
@@ -101,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         e2e.run(args.e2e_runs, args.baseline_runs)
         results["e2e"] = e2e.results()
     if "large" in args.sections:
-        log("large models: train, build, publish")
-        sizes = QUICK_SIZES if args.quick else SIZES
-        results["large"] = LargeModels(args.work / "large", log).run(list(sizes.items()), args.large_runs)
+        log("large models: train, build, publish, verify, and the floor")
+        results["large"] = LargeModels(args.work / "large", log).run(args.large_cases, args.large_runs)
     if "runtime" in args.sections:
         log("run time: import, cold start, predict")
         results["runtime"] = Runtime(args.work / "runtime", log).run(

@@ -165,10 +165,10 @@ def train():
     time.sleep(300)
 '''
     project = write_project(tmp_path / "p", code,
-                            table='version = "0.1.0"\ngate = { accuracy = 0.5 }\ntrain-timeout-minutes = 0.2')
+                            table='version = "0.1.0"\ngate = { accuracy = 0.5 }\ntrain-timeout-minutes = 0.4')
     done = stage("train", "--project-dir", project)
     assert done.returncode == 1
-    assert "did not finish within 12 s: it was stopped" in done.stderr
+    assert "did not finish within 24 s: it was stopped" in done.stderr
     assert "train-timeout-minutes" in done.stderr
     child = int((project / "child.pid").read_text())
     deadline = time.monotonic() + 10

@@ -175,7 +175,7 @@ class VerifiedFile:
             for expected in self._digests:
                 if self._stop:
                     return
-                buffer = bytearray(self._block_size)
+                buffer = _new_buffer(self._block_size)
                 digest = hashlib.sha256()
                 view = memoryview(buffer)[:_read_into(self._file, buffer, digest)]
                 if digest.hexdigest() != expected:
@@ -299,10 +299,26 @@ class _Altered(Exception):
     """A block's sha256 is not the manifest's, or the file is longer than its blocks."""
 
 
+def _new_buffer(size: int) -> Any:
+    """`size` bytes of fresh memory for a block: private anonymous memory where there is
+    ``mmap.MAP_PRIVATE``, else a bytearray.
+
+    A bytearray is zeroed when it is made, with the GIL held: a gigabyte of it would be
+    taken from the main thread's import of scikit-learn. Anonymous memory is zeroed by
+    the kernel as the read fills it, with the GIL released, and given back to the system
+    as soon as the block is let go.
+    """
+    import mmap
+
+    if not hasattr(mmap, "MAP_PRIVATE"):  # Windows
+        return bytearray(size)
+    return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+
+
 _PIECE = 1 << 24  # read, then hashed, with the GIL released for each: few hand-overs of the GIL
 
 
-def _read_into(handle: Any, buffer: bytearray, digest: Any) -> int:
+def _read_into(handle: Any, buffer: Any, digest: Any) -> int:
     """Fill `buffer` from `handle` as far as the file goes, hashing it into `digest`; the bytes read.
 
     In pieces of 16 MiB, each read and then hashed with the GIL released. Smaller pieces

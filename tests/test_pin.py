@@ -480,3 +480,246 @@ def test_verify_hashes_fetches_a_layer_only_when_no_wider_lock_covers_it(locks):
     lock = locks / "requirements.txt"
     edit(lock, block(lock, "twine"), "")
     assert pin.covered_by(stages, [publish, stages, dev]) is None
+
+
+# --- Unit tests of the rules, each asserting a whole result (mutation testing's) -------
+
+H = {c: "sha256:" + c * 64 for c in "abcdef"}
+
+
+def entry(name: str, version: str, marker: str = "", digests: str = "a", via: str = "-r x.in") -> str:
+    head = f"{name}=={version}" + (f" ; {marker}" if marker else "")
+    return "\n".join([head + " \\"] + [f"    --hash={H[d]} \\" for d in digests])[:-2] + f"\n    # via {via}\n"
+
+
+def test_the_marker_environment_is_the_python_asked_for():
+    assert pin.environment("3.12") == {"python_version": "3.12", "python_full_version": "3.12.0"}
+    assert pin.environment(None) == {}
+    assert pin.Pin("x", "1", 'python_full_version >= "3.12.0"').applies_to("3.12")
+    assert not pin.Pin("x", "1", 'python_full_version >= "3.12.0"').applies_to("3.11")
+
+
+def test_an_include_that_cannot_be_read_is_named_with_the_fix(tmp_path):
+    in_path = write(tmp_path, "requirements.in", "six\n-r missing.in\n")
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.read_in(in_path)
+    assert (caught.value.message, caught.value.hint) == (
+        f"{tmp_path / 'missing.in'} cannot be read: No such file or directory.",
+        "Every -r include must name a file beside the one that includes it.")
+
+
+def test_a_line_that_is_not_a_requirement_is_named_with_its_line_number(tmp_path):
+    in_path = write(tmp_path, "requirements.in", "# tools\nsix\nnot a requirement!\n")
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.read_in(in_path)
+    assert caught.value.message.startswith(f"{in_path}:3: 'not a requirement!' is not a requirement: ")
+    assert caught.value.message.endswith(".") and caught.value.hint == ""
+
+
+def test_in_files_take_long_options_extra_spaces_and_comments_holding_a_hash(tmp_path):
+    write(tmp_path, "base.in", "numpy>=2  # arrays # the second hash stays in the comment\n")
+    write(tmp_path, "more.in", "joblib\n")
+    in_path = write(tmp_path, "requirements.in",
+                    "--requirement base.in\n-r  more.in\n--constraint lower.txt\n-c  other.txt\n--pre\nSix\n")
+    tree = pin.read_in_tree(in_path)
+    assert {name: str(req) for name, req in tree.requirements.items()} == {
+        "numpy": "numpy>=2", "joblib": "joblib", "six": "Six"}
+    assert tree.constraints == [(tmp_path / "lower.txt").resolve(), (tmp_path / "other.txt").resolve()]
+    assert tree.files == {(tmp_path / n).resolve() for n in ("requirements.in", "base.in", "more.in")}
+
+
+def test_an_include_read_twice_is_read_once(tmp_path):
+    write(tmp_path, "a.in", "-r b.in\nsix\n")
+    write(tmp_path, "b.in", "-r a.in\njoblib\n")
+    assert sorted(pin.read_in(tmp_path / "a.in")) == ["joblib", "six"]
+
+
+def test_an_invalid_marker_in_a_lock_is_named_with_the_fix():
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.parse_lock('# header\nsix==1.0 ; python_version >>> "3" \\\n    --hash=' + H["a"] + "\n",
+                       Path("locks/x.txt"))
+    assert caught.value.message.startswith("locks/x.txt:2: the marker of six is not valid: ")
+    assert caught.value.hint == "Regenerate the lock; never edit it by hand."
+
+
+def test_comments_before_the_first_pin_and_after_a_pin_outside_via_are_not_sources():
+    lock = pin.parse_lock("#\n# via nothing\n    --hash=" + H["a"] + "\n#   stray\n"
+                          "six==1.0 \\\n    --hash=" + H["b"] + "\n    #   not-a-source\n    # via -r x.in\n")
+    assert [(p.name, p.hashes, p.via) for p in lock.pins] == [("six", [H["b"]], {"-r x.in"})]
+
+
+def test_a_lock_is_read_as_utf8(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(("# Python versions: 3.11\n# ünïcode in a comment\n" + entry("six", "1.0")).encode())
+    assert [p.name for p in pin.read_lock(path).pins] == ["six"]
+
+
+def test_on_names_the_pythons_only_when_not_all_of_them():
+    every = ("3.11", "3.12", "3.13")
+    assert pin._on(["3.11", "3.13"], every) == " (on Python 3.11, 3.13)"
+    assert pin._on(["3.11", "3.12", "3.13"], every) == ""
+    assert pin._on([], every) == ""
+
+
+def three(*entries: str) -> str:
+    return "# Python versions: 3.11 3.12 3.13\n" + "".join(entries)
+
+
+def test_a_pin_listed_twice_on_one_python_is_named_with_that_python(tmp_path):
+    write(tmp_path, "x.txt", three(entry("six", "1.0", 'python_version >= "3.12"'),
+                                   entry("six", "2.0", 'python_version >= "3.13"'), entry("six", "0.9", "", "b")))
+    in_path = write(tmp_path, "x.in", "six\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == ["x.txt pins six more than once (on Python 3.12, 3.13)"]
+
+
+def test_a_requirement_not_wanted_on_one_python_does_not_hide_the_next(tmp_path):
+    write(tmp_path, "x.txt", three(entry("aaa", "1.0", 'python_version >= "3.13"')))
+    in_path = write(tmp_path, "x.in", 'aaa ; python_version >= "3.13"\nbbb\n')
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == ["x.in names bbb, which x.txt does not pin"]
+
+
+def test_a_pinned_pre_release_within_the_specifier_is_current(tmp_path):
+    write(tmp_path, "x.txt", three(entry("six", "2.0rc1")))
+    in_path = write(tmp_path, "x.in", "six>=1\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == []
+
+
+def test_a_lock_without_a_pythons_header_says_no_python(tmp_path):
+    write(tmp_path, "x.txt", entry("six", "1.0"))
+    in_path = write(tmp_path, "x.in", "six\njoblib\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == ["x.in names joblib, which x.txt does not pin"]
+
+
+def test_every_reason_is_kept_a_missing_pin_and_a_disagreement_alike(tmp_path):
+    write(tmp_path, "lower.txt", three(entry("six", "1.0", "", "b")))
+    write(tmp_path, "x.txt", three(entry("six", "1.0")))
+    in_path = write(tmp_path, "x.in", "-c lower.txt\nsix\njoblib\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == [
+        "x.in names joblib, which x.txt does not pin",
+        "x.txt and lower.txt list different hashes for six==1.0: one of them was edited"]
+
+
+def test_a_disagreement_on_some_pythons_is_named_with_them(tmp_path):
+    write(tmp_path, "lower.txt", three(entry("numpy", "2.4", 'python_version < "3.12"'),
+                                       entry("numpy", "2.5", 'python_version >= "3.12"', "b"), entry("six", "1.0")))
+    write(tmp_path, "x.txt", three(entry("numpy", "2.4", 'python_version < "3.12"'),
+                                   entry("numpy", "2.6", 'python_version >= "3.12"', "b"), entry("zipp", "1.0")))
+    in_path = write(tmp_path, "x.in", "-c lower.txt\nnumpy\nzipp\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == [
+        "x.txt pins numpy==2.6 but lower.txt pins numpy==2.5 (on Python 3.12, 3.13)"]
+
+
+def test_a_constraint_missing_or_compiled_for_fewer_pythons_is_named(tmp_path):
+    write(tmp_path, "x.txt", three(entry("six", "1.0")))
+    in_path = write(tmp_path, "x.in", "-c lower.txt\nsix\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == [
+        "lower.txt, which x.txt's .in names with -c, does not exist"]
+    write(tmp_path, "lower.txt", "# Python versions: 3.11 3.12\n" + entry("six", "1.0"))
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == ["lower.txt is not compiled for Python 3.13 (on Python 3.13)"]
+
+
+def test_a_pin_left_for_several_removed_includes_names_them_all(tmp_path):
+    write(tmp_path, "a.in", "six\n")
+    write(tmp_path, "b.in", "six\n")
+    in_path = write(tmp_path, "x.in", "-r a.in\n-r b.in\n")
+    write(tmp_path, "x.txt", three(entry("six", "1.0", via="-r x.in"),
+                                   entry("zipp", "1.0", via="\n    #   -r a.in\n    #   -r b.in")))
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == [
+        "x.txt pins zipp==1.0 for a.in, b.in, which no longer names it"]
+
+
+def test_a_long_malformed_hash_and_a_long_forbidden_line_are_cut_at_80_characters(tmp_path):
+    long_hash = "sha256:" + "0" * 100
+    url = "--extra-index-url https://nexus.example/repository/" + "p" * 60 + "/simple"
+    write(tmp_path, "x.txt", three(url + "\n", "six==1.0 \\\n    --hash=" + long_hash + "\n    # via -r x.in\n"))
+    in_path = write(tmp_path, "x.in", "six\n")
+    assert pin.stale_reasons(in_path, tmp_path / "x.txt") == [
+        f"x.txt:3: six==1.0 has a malformed hash '{long_hash[:80]}' (a hash is sha256: and 64 hex digits)",
+        f"x.txt carries an index, a local path or a credential: '{url[:80]}'"]
+
+
+@pytest.mark.parametrize("own", [True, False])
+def test_check_raises_every_reason_and_the_command_that_regenerates(tmp_path, own, monkeypatch):
+    in_path = write(tmp_path, "x.in", "six\njoblib\nzipp\n")
+    write(tmp_path, "x.txt", three(entry("six", "1.0")))
+    if own:
+        monkeypatch.setattr(pin, "OWN_LOCKS", (in_path.resolve(),))
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.check(in_path, tmp_path / "x.txt")
+    command = "make lock" if own else f"python scripts/pin.py --requirements {in_path}"
+    assert (caught.value.message, caught.value.hint) == (
+        f"{tmp_path / 'x.txt'} is stale: x.in names joblib, which x.txt does not pin; "
+        "x.in names zipp, which x.txt does not pin.",
+        f"Regenerate it with `{command}` (scripts/pin.py) and commit the .in and .txt files.")
+
+
+def test_check_passes_a_current_lock_and_names_a_missing_one(tmp_path):
+    in_path = write(tmp_path, "x.in", "six\n")
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.check(in_path, tmp_path / "x.txt")
+    assert caught.value.message == f"{tmp_path / 'x.txt'} is stale: x.txt does not exist."
+    write(tmp_path, "x.txt", three(entry("six", "1.0")))
+    assert pin.check(in_path, tmp_path / "x.txt") is None
+
+
+def test_a_wider_lock_covers_a_layer_only_when_its_in_is_constrained_by_it(tmp_path):
+    x = write(tmp_path, "x.in", "six\n")
+    write(tmp_path, "x.txt", three(entry("six", "1.0")))
+    y = write(tmp_path, "y.in", "six\njoblib\n")  # every pin of x.txt, but no -c x.txt
+    write(tmp_path, "y.txt", three(entry("six", "1.0"), entry("joblib", "1.0")))
+    assert pin.covered_by(x, [x, y]) is None
+    y.write_text("-c x.txt\nsix\njoblib\n")
+    assert pin.covered_by(x, [x, y]) == tmp_path / "y.txt"
+
+
+@pytest.mark.parametrize("marker, own", [
+    (None, None), ("", None),
+    ('python_version >= "3.12"', None),
+    ('python_version == "3.11" or python_version == "3.12"', None),
+    ('python_version >= "3.11" and python_version < "3.13"', None),
+    ('python_version in "3.11 3.12"', None),
+    ('python_version not in "3.10"', None),
+    ('python_full_version >= "3.12.0rc1"', None),
+    ('python_version >= "3.12" and python_full_version < "3.13.1"', None),
+    ('sys_platform == "linux"', 'sys_platform == "linux"'),
+    ('sys_platform == "linux" and python_version >= "3.12"', 'sys_platform == "linux" and python_version >= "3.12"'),
+    ("platform_machine == 'x86_64'", "platform_machine == 'x86_64'"),
+])
+def test_own_marker_drops_a_marker_about_the_python_alone(marker, own):
+    assert pin._own_marker(marker) == own
+
+
+def test_a_lock_entry_is_written_as_pip_compile_writes_it():
+    two = pin.Pin("six", "1.0", hashes=[H["a"], H["b"]], via={"Zope", "apple", "-r x.in"})
+    assert pin.lock_entry_text(two) == (
+        f"six==1.0 \\\n    --hash={H['a']} \\\n    --hash={H['b']}\n"
+        "    # via\n    #   -r x.in\n    #   apple\n    #   Zope\n")
+    one = pin.Pin("six", "1.0", hashes=[H["a"]], via={"-r x.in"})
+    assert pin.lock_entry_text(one, 'python_version >= "3.12"') == (
+        f'six==1.0 ; python_version >= "3.12" \\\n    --hash={H["a"]}\n    # via -r x.in\n')
+    assert pin.lock_entry_text(pin.Pin("six", "1.0", hashes=[H["a"]])) == f"six==1.0 \\\n    --hash={H['a']}\n"
+
+
+def test_closure_of_a_package_nothing_needs_is_itself_and_via_options_are_no_packages():
+    lock = pin.parse_lock(three(entry("a", "1", via="-r x.in"), entry("b", "1", via="a"),
+                                entry("c", "1", via="b"), entry("d", "1", via="-r a")))
+    assert [p.name for p in pin.closure(lock, {"c"}, "3.12")] == ["c"]
+    assert [p.name for p in pin.closure(lock, {"A"}, "3.12")] == ["a", "b", "c"]
+    assert pin.closure(lock, {"nothing"}, "3.12") == []
+
+
+def test_layered_order_refuses_a_circle(tmp_path):
+    a = write(tmp_path, "a.in", "-c b.txt\nsix\n")
+    b = write(tmp_path, "b.in", "-c a.txt\nsix\n")
+    with pytest.raises(pin.PipelineError) as caught:
+        pin.layered_order([a, b])
+    assert (caught.value.message, caught.value.hint) == (
+        "The .in files constrain each other in a circle (-c lines).", "")
+
+
+def test_layered_order_keeps_the_given_order_among_independent_locks(tmp_path):
+    a = write(tmp_path, "a.in", "six\n")
+    b = write(tmp_path, "b.in", "-c c.txt\nsix\n")
+    c = write(tmp_path, "c.in", "-c elsewhere.txt\nsix\n")
+    assert pin.layered_order([a, b, c]) == [a, c, b]
+    assert pin.layered_order([c, a]) == [c, a]

@@ -1,7 +1,7 @@
 """wheelwright's benchmarks: ``make bench``.
 
-    .venv/bin/python bench/run.py                  # everything, ~40 min on 2 cores (jobs: ~18)
-    .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, under a minute
+    .venv/bin/python bench/run.py                  # everything, ~50 min on 2 cores (jobs: ~18)
+    .venv/bin/python bench/run.py --quick --out /tmp/results   # a smoke run, a minute or two
 
 1. end to end: the warm ``make pipeline`` against the textbook sequence (baseline.sh);
 2. large models: train, build, publish and verify a 10 MB, 100 MB and 1 GB model of random

@@ -395,7 +395,8 @@ def _chart_e2e(ax, e2e: dict) -> None:  # type: ignore[no-untyped-def]
 
 
 def _chart_large(ax, large: list[dict]) -> None:  # type: ignore[no-untyped-def]
-    stages = LARGE_STAGES
+    # Results kept by --merge from before verify was measured have no verify bar.
+    stages = [stage for stage in LARGE_STAGES if all(stage in entry["stages"] for entry in large)]
     width = 0.8 / len(stages)
     for i, stage in enumerate(stages):
         xs = [j + (i - (len(stages) - 1) / 2) * width for j in range(len(large))]

@@ -150,3 +150,8 @@ def test_evaluate_runs_the_evaluator_with_what_it_was_given_and_parses_its_answe
         "timeout_hint": "Predicting the hold-out set should take seconds: does the model's predict hang, "
                         "or wait for something?"}
     assert _evaluation.TIMEOUT == 15 * 60
+
+
+def test_a_score_off_by_exactly_the_tolerance_still_matches():
+    assert _evaluation.mismatches({"a": _evaluation.TOLERANCE}, {"a": 0.0}) == []
+    assert _evaluation.mismatches({"a": 2 * _evaluation.TOLERANCE}, {"a": 0.0}) == ["a 0.000000 != recorded 0.000000"]

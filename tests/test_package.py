@@ -188,3 +188,13 @@ def test_the_bytes_of_a_growing_archive_are_reported_and_never_go_back(tmp_path)
         archive.unlink()  # moved out when finished: the count stays
         time.sleep(0.6)
     assert seen.updates == sorted(set(seen.updates)) and seen.updates[-1] == 3000
+
+
+def test_a_trained_prerelease_is_admitted_by_a_range_that_does_not_name_prereleases():
+    trained = {"versions": {"scikit-learn": "1.9.0rc1"}}
+    assert requirements(trained, ("scikit-learn>=1.8",)) == ["scikit-learn==1.9.*"]
+
+
+def test_a_declared_library_the_model_was_trained_with_does_not_end_the_list():
+    assert requirements(TRAINED, ("numpy>=1.20", "attrs", "Scikit_Learn", "unidecode")) == [
+        "attrs", "joblib>=1,<2", "numpy>=2,<3", "scikit-learn==1.9.*", "unidecode"]

@@ -1758,3 +1758,90 @@ def test_each_http_status_is_a_message_with_its_fix(status, reason, body, cls, m
                                                   (400, " ", "400")])
 def test_a_status_line_is_the_status_then_the_reason_if_any(status, reason, line):
     assert pub.status_line(status, reason) == line
+
+
+def test_a_refused_url_names_the_repository_url_flag_by_default():
+    with pytest.raises(pub.UsageError) as caught:
+        pub.check_url("https://n.example/r")
+    assert caught.value.message.startswith("--repository-url https://n.example/r lacks its trailing slash")
+
+
+def test_a_retry_is_judged_on_the_time_since_the_first_attempt_and_may_end_exactly_at_max_time():
+    clock = FakeTime()
+    clock.now = 1000.0  # a monotonic clock starts anywhere
+    attempt, calls = failing(clock, takes=1.0)
+    seen: list[tuple[object, float, int]] = []
+    with pytest.raises(pub.PublishError) as caught:
+        pub.with_retries(pub.RetryPolicy(retries=5, backoff=2.0, max_time=7.0), attempt,
+                         lambda exc, delay, n: seen.append((exc.message, delay, n)), sleep=clock.sleep, clock=clock)
+    # 1 s elapsed + a 2 s wait = 3 <= 7: wait; 4 s elapsed + a 4 s wait = 8 > 7: give up.
+    assert clock.sleeps == [2.0] and calls == [1000.0, 1003.0]
+    assert seen == [("Uploading x got 503 Service Unavailable.", 2.0, 1)]
+    assert caught.value.message.startswith("Gave up after 2 attempt(s) in 4.0 s. ")
+    clock = FakeTime()
+    attempt, calls = failing(clock, takes=1.0)
+    with pytest.raises(pub.PublishError):
+        pub.with_retries(pub.RetryPolicy(retries=5, backoff=2.0, max_time=3.0), attempt, sleep=clock.sleep,
+                         clock=clock)
+    assert clock.sleeps == [2.0]  # 1 s elapsed + a 2 s wait ends at exactly max_time: allowed
+
+
+def test_giving_up_keeps_the_errors_label_and_status():
+    clock = FakeTime()
+
+    def attempt() -> str:
+        raise pub.Transient("Uploading x got no answer within 60 s.", "Raise --timeout.", label="timed out")
+
+    with pytest.raises(pub.PublishError) as caught:
+        pub.with_retries(pub.RetryPolicy(retries=0), attempt, sleep=clock.sleep, clock=clock)
+    assert (caught.value.label, caught.value.status, caught.value.hint) == ("timed out", None, "Raise --timeout.")
+
+
+FOREIGN_HINT = ("publish uploads exactly what the build was asked for: one wheel of --name and --version, at most "
+                "one sdist. Nothing was uploaded. Remove the other files, or find out what put them there: the build "
+                "ran the model project's own code.")
+
+
+def test_every_file_refused_is_named_with_why_and_the_hint_says_what_to_do(tmp_path):
+    paths = touch(tmp_path / "dist", "tiny_model-1.0.0-py3-none-any.whl", "tiny_model-1.0.0-py2-none-any.whl",
+                  "evil-1.0-py3-none-any.whl")
+    with pytest.raises(pub.UsageError) as caught:
+        pub.select_dists(paths, "tiny-model", "1.0.0", "dist/ holds")
+    assert (caught.value.message, caught.value.hint, caught.value.label) == (
+        "Refusing to publish: dist/ holds what is not tiny-model 1.0.0's wheel or sdist: evil-1.0-py3-none-any.whl "
+        "(a file of evil); tiny_model-1.0.0-py2-none-any.whl (one of 2 wheels of tiny-model 1.0.0: publish takes "
+        "exactly one); tiny_model-1.0.0-py3-none-any.whl (one of 2 wheels of tiny-model 1.0.0: publish takes "
+        "exactly one).", FOREIGN_HINT, "refused")
+    with pytest.raises(pub.UsageError) as caught:
+        pub.select_dists(touch(tmp_path / "sdist", "tiny_model-1.0.0.tar.gz"), "tiny-model", "1.0.0", "dist/ holds")
+    assert (caught.value.message, caught.value.hint, caught.value.label) == (
+        "dist/ holds no wheel of tiny-model 1.0.0.",
+        "Run the build stage for that version, and pass the folder it wrote (--dist) or its wheel.", "no wheel")
+
+
+def test_a_file_that_is_neither_regular_nor_a_folder_is_refused(tmp_path):
+    (tmp_path / "dist").mkdir()
+    os.mkfifo(tmp_path / "dist" / "tiny_model-1.0.0.tar.gz")
+    assert pub._foreign(tmp_path / "dist" / "tiny_model-1.0.0.tar.gz", "tiny-model", "1.0.0") == "not a regular file"
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "tiny_model/data/manifest.json"])
+def test_a_manifest_anywhere_in_the_wheel_is_a_manifest(name):
+    assert pub.wheel_difference({**MEMBERS, name: (2, 2)}, {**MEMBERS, name: (1, 1)}) == (
+        f" Inside the wheel: only the manifest differs ({name}): the model is the same, what the manifest records "
+        "beside it (library versions, data fingerprint, metrics) is not.")
+
+
+def test_many_files_are_named_four_at_most_and_agree_in_number():
+    local = {f"tiny_model/m{i}.py": (i, 9) for i in range(6)}
+    stored = {f"tiny_model/m{i}.py": (i, 1) for i in range(6)}
+    assert pub.wheel_difference(stored, local) == (
+        " Inside the wheel: tiny_model/m0.py, tiny_model/m1.py, tiny_model/m2.py, tiny_model/m3.py and 2 more differ.")
+    four = {n: v for n, v in stored.items() if n < "tiny_model/m4"}
+    assert pub.wheel_difference(four, {n: local[n] for n in four}) == (
+        " Inside the wheel: tiny_model/m0.py, tiny_model/m1.py, tiny_model/m2.py, tiny_model/m3.py differ.")
+
+
+def test_a_dry_run_that_finds_some_files_present_and_would_upload_others_is_a_dry_run():
+    assert pub.final_line({"a.whl": pub.UPLOADED, "b.whl": pub.PRESENT, "c.tar.gz": pub.WOULD_UPLOAD}) == (
+        "dry run, nothing uploaded: a.whl uploaded; b.whl already present (identical); c.tar.gz would upload (dry run)")

@@ -419,3 +419,30 @@ def test_a_laptop_counts_untracked_files_in_the_project_and_nothing_outside_it(t
     assert version.local_source(tmp_path / "demo", "other") == version.Source("refs/tags/other-v3.0", "2",
                                                                                dirty=False)
     assert version.local_source(tmp_path / "demo", "") == version.Source("", "2", dirty=False)
+
+
+def test_main_documents_each_option_and_its_default(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exited:
+        version.main(["--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == (
+        "usage: version.py [-h] [--project-dir PROJECT_DIR] [--ref REF] [--run-number RUN_NUMBER] [--publish] "
+        "[--version VERSION]\n\n"
+        "version: decide the version a run builds, by the same rules in CI and on a laptop.\n\n"
+        "options:\n"
+        "  -h, --help            show this help message and exit\n"
+        "  --project-dir PROJECT_DIR\n"
+        "                        the model project (default: .)\n"
+        "  --ref REF             the git ref, e.g. refs/tags/v1.2.0 (default: $GITHUB_REF, else the laptop's checkout)\n"
+        "  --run-number RUN_NUMBER\n"
+        "                        the workflow's run number, for .devN (default: $GITHUB_RUN_NUMBER)\n"
+        "  --publish             this run publishes to a shared repository\n"
+        "  --version VERSION     an explicit version (default: $WHEELWRIGHT_VERSION; unset or empty: the rules)\n")
+
+
+def test_main_reads_the_project_in_the_current_folder_by_default(tmp_path, outputs, monkeypatch, capsys):
+    project(tmp_path / "p")
+    monkeypatch.chdir(tmp_path / "p")
+    assert version.main(["--ref", "refs/heads/main", "--run-number", "5", "--publish"]) == 0
+    assert capsys.readouterr().out == "demo-model 1.2.0.dev5 (dev: an untagged publishing run, number 5)\n"

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PROJECT ?= model
+# Where the embedded registry keeps its packages when NEXUS_URL is not set.
+REGISTRY ?= .registry
 # Regenerate the locks on these interpreters (default: python3.X for each version the
 # locks name); e.g. make lock LOCK_PYTHONS="/opt/py311/bin/python3 /opt/py312/bin/python3".
 LOCK_PYTHONS ?=
@@ -28,7 +30,7 @@ DEV_STAMP := $(VENV)/.installed-dev-$(PYTHON_ID)
 # The pipeline needs only the stages' lock (about half the packages of the full one);
 # the tests, linters and benchmark need everything.
 pipeline: $(STAGES_STAMP)
-	$(BIN)/python scripts/pipeline.py --project-dir "$(PROJECT)"
+	$(BIN)/python scripts/pipeline.py --project-dir "$(PROJECT)" --registry "$(REGISTRY)"
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest

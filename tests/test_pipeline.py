@@ -70,8 +70,9 @@ def test_make_pipeline_twice_on_a_fresh_copy_publishes_once_and_verifies(tmp_pat
 @pytest.mark.slow
 def test_a_project_with_its_own_lock_goes_through_make_pipeline(tmp_path):
     project = copy_project("own-dependency", tmp_path / "my models" / "review-sentiment")
-    done = subprocess.run(["make", "pipeline", f"VENV={VENV}", f"PROJECT={project}"], cwd=ROOT,
-                          env=environment(), capture_output=True, text=True)
+    # A registry of its own: the checkout's .registry may hold this version built by other code.
+    done = subprocess.run(["make", "pipeline", f"VENV={VENV}", f"PROJECT={project}", f"REGISTRY={tmp_path / 'registry'}"],
+                          cwd=ROOT, env=environment(), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "requirements.txt is current" in done.stdout
     assert "as recorded" in done.stdout

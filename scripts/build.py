@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     set_output("name", project.name)
     set_output("version", built.version)
     set_output("wheel", str(built.wheel))
+    set_output("wheel-name", built.wheel.name)
     set_output("sdist", str(built.sdist or ""))
     set_output("sha256", built.sha256)
     summary(f"| wheel | size | sha256 |\n|---|---|---|\n| `{built.wheel.name}` | {size:,} B | `{built.sha256}` |")

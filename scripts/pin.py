@@ -4,7 +4,8 @@ A lock is the ``.txt`` beside its ``.in``. wheelwright has three, layered so the
 disagree on a version (each ``.in`` constrains itself with ``-c`` to the lock below it):
 ``requirements/publish.in`` (what publishing imports) < ``requirements/stages.in`` (what
 the stages run) < ``requirements.in`` (the tests, linters and benchmark too). A model
-project may keep its own ``requirements.in``; pass ``--requirements`` once per lock.
+project may keep its own ``requirements.in``: ``--project-dir P`` adds P's when it has one.
+``--requirements`` names the locks (once each; default: wheelwright's three).
 
 **One lock for every Python.** pip-compile resolves for the interpreter it runs on and
 drops any requirement whose marker is false there (``legacy-cgi; python_version >=
@@ -511,11 +512,23 @@ def default_interpreters(lock_path: Path) -> list[str]:
     return [path for path in found.values() if path]
 
 
+def project_requirements(project_dir: Path) -> list[Path]:
+    """The project's own ``requirements.in``, when it has one: a list of it, or empty."""
+    if not project_dir.is_dir():
+        raise PipelineError(f"{project_dir} is not a folder.",
+                            "Pass --project-dir with the folder holding the project's pyproject.toml.")
+    own = project_dir / "requirements.in"
+    return [own] if own.is_file() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pin.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requirements", type=Path, action="append",
                         help="an .in file; its lock is the .txt beside it. Repeat for several locks "
                              "(default: wheelwright's own three)")
+    parser.add_argument("--project-dir", type=Path,
+                        help="a model project: its own requirements.in, when it has one, is locked and "
+                             "checked too (layered on wheelwright's)")
     parser.add_argument("--check", action="store_true",
                         help="do not regenerate: exit 1 naming what is stale")
     parser.add_argument("--verify-hashes", action="store_true",
@@ -528,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     in_paths: list[Path] = args.requirements or list(OWN_LOCKS)
     try:
+        if args.project_dir is not None:
+            in_paths = [*in_paths, *project_requirements(args.project_dir)]
         for in_path in in_paths:
             if not in_path.is_file():
                 raise PipelineError(f"{in_path} not found.",

@@ -120,9 +120,7 @@ def publish_target(index_url: str | None, packages: Path) -> Iterator[Target]:
 def requirements(args: argparse.Namespace, project_dir: Path) -> list[str]:
     """pin's arguments: wheelwright's locks, and the project's own when it has one."""
     ins = [Path(p) for p in args.requirements or OWN_LOCKS]
-    if (project_dir / "requirements.in").is_file():
-        ins.append(project_dir / "requirements.in")
-    return [arg for path in ins for arg in ("--requirements", str(path))]
+    return [*(arg for path in ins for arg in ("--requirements", str(path))), "--project-dir", str(project_dir)]
 
 
 def pipeline(args: argparse.Namespace, stage: Stages) -> dict[str, str]:

@@ -204,9 +204,7 @@ def test_a_step_is_a_name_its_env_and_one_script_call():
             assert "${{" not in step["run"], f"{action}: {step['name']}: an expression inside run:"
             assert all(k.startswith("WHEELWRIGHT_") or k in CREDENTIALS for k in step.get("env", {})), step["name"]
             lines = [line for line in step["run"].splitlines() if line.strip()]
-            # Two steps wait on the scripts: see "Asked of the scripts" in docs/actions.md.
-            if step["name"] != "Check the locks are current":
-                assert len(lines) == 1, f"{action}: {step['name']} is more than one call"
+            assert len(lines) == 1, f"{action}: {step['name']} is more than one call"
 
 
 def test_the_workflow_gets_wheelwrights_code_as_actions_never_by_checkout():

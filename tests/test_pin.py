@@ -723,3 +723,20 @@ def test_layered_order_keeps_the_given_order_among_independent_locks(tmp_path):
     c = write(tmp_path, "c.in", "-c elsewhere.txt\nsix\n")
     assert pin.layered_order([a, b, c]) == [a, c, b]
     assert pin.layered_order([c, a]) == [c, a]
+
+
+def test_a_projects_own_lock_is_found_by_its_folder(locks, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    stages = locks / "requirements/stages.in"
+    result = check(stages, extra=("--project-dir", str(project)))  # no requirements.in: wheelwright's only
+    assert result.returncode == 0, result.stderr
+    assert "stages.txt is current" in result.stdout and "requirements.txt" not in result.stdout
+    (project / "requirements.in").write_text("scikit-learn\n")
+    result = check(stages, extra=("--project-dir", str(project)))
+    assert result.returncode == 1
+    assert f"{project / 'requirements.txt'} is stale" in result.stderr and "does not exist" in result.stderr
+    result = check(stages, extra=("--project-dir", str(tmp_path / "nowhere")))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'nowhere'} is not a folder." in result.stderr
+    assert "Pass --project-dir with the folder holding the project's pyproject.toml." in result.stderr

@@ -1,7 +1,7 @@
 """make mutation: mutation testing of wheelwright's pure logic with mutmut (not part of
 ``make test``).
 
-    python tests/mutation.py [--jobs 2] [--min-score 90]
+    python tests/mutation.py [--jobs 2] [--min-score 90] [--module pin ...]
 
 mutmut changes one thing at a time in a function (``<`` into ``<=``, a string, a
 constant, a dropped argument) and runs the tests that reach it: a test must fail, or the
@@ -55,10 +55,12 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
 
 
-def patterns() -> list[str]:
-    """mutmut's mutant-name patterns for :data:`MUTATED`."""
+def patterns(modules: list[str] | None = None) -> list[str]:
+    """mutmut's mutant-name patterns for :data:`MUTATED` (only ``modules``' when given)."""
     found = []
     for module, functions in MUTATED.items():
+        if modules and module not in modules:
+            continue
         for function in functions:
             if function == "*":
                 found.append(f"{module}.*")
@@ -86,9 +88,8 @@ def stage() -> None:
     (STAGE / "mutants" / "scripts").symlink_to("src", target_is_directory=True)
 
 
-def results() -> dict[str, Counter]:
-    """Each mutated module's mutants counted by status, and the survivors' names."""
-    wanted = patterns()
+def results(wanted: list[str]) -> dict[str, Counter]:
+    """Each mutated module's mutants counted by status."""
     counts: dict[str, Counter] = {}
     for meta in sorted((STAGE / "mutants" / "src").glob("*.py.meta")):
         module = meta.name[: -len(".py.meta")]
@@ -98,8 +99,7 @@ def results() -> dict[str, Counter]:
     return counts
 
 
-def survivors() -> list[str]:
-    wanted = patterns()
+def survivors(wanted: list[str]) -> list[str]:
     found = []
     for meta in sorted((STAGE / "mutants" / "src").glob("*.py.meta")):
         for name, code in json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"].items():
@@ -113,7 +113,7 @@ def score(counts: Counter) -> float:
     return 100.0 * counts["killed"] / total if total else 0.0
 
 
-def report(counts: dict[str, Counter], seconds: float, jobs: int) -> str:
+def report(counts: dict[str, Counter], wanted: list[str], seconds: float, jobs: int) -> str:
     lines = ["| module | mutants | killed | survived | other | score |", "|---|---:|---:|---:|---:|---:|"]
     everything: Counter = Counter()
     for module, c in sorted(counts.items()):
@@ -125,7 +125,7 @@ def report(counts: dict[str, Counter], seconds: float, jobs: int) -> str:
     lines.append(f"| **all** | {sum(everything.values())} | {everything['killed']} | {everything['survived']} | "
                  f"{other} | **{score(everything):.1f} %** |")
     lines += ["", f"mutmut run in {seconds / 60:.1f} minutes with {jobs} jobs.", "", "Not killed:", ""]
-    lines += [f"- `{name}`" for name in survivors()] or ["- none"]
+    lines += [f"- `{name}`" for name in survivors(wanted)] or ["- none"]
     return "\n".join(lines) + "\n"
 
 
@@ -134,20 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
     parser.add_argument("--min-score", type=float, default=90.0,
                         help="exit 1 below this percentage of mutants killed (default: 90)")
+    parser.add_argument("--module", action="append", choices=sorted(MUTATED), dest="modules",
+                        help="mutate only this module (repeat for several); the score is then that "
+                             "module's, not the one docs/mutation.md keeps (default: every module)")
     args = parser.parse_args(argv)
+    wanted = patterns(args.modules)
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.is_file():
         print(f"mutation: {mutmut} does not exist: install the dev lock (make test installs it).", file=sys.stderr)
         return 1
     stage()
     start = time.monotonic()
-    done = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *patterns()], cwd=STAGE)
+    done = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *wanted], cwd=STAGE)
     seconds = time.monotonic() - start
     if done.returncode != 0:
         print(f"mutation: mutmut run failed (exit code {done.returncode}).", file=sys.stderr)
         return 1
-    counts = results()
-    text = report(counts, seconds, args.jobs)
+    counts = results(wanted)
+    text = report(counts, wanted, seconds, args.jobs)
     (STAGE / "report.md").write_text(text, encoding="utf-8")
     print("\n" + text)
     overall = score(sum(counts.values(), Counter()))

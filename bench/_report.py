@@ -27,7 +27,9 @@ FLOOR_SUM = ("zip", "sha256", "http upload", "http download")
 #: 2-core machine, Python 3.11.7), whose 1 GB figures the issue quotes (build 63 s, publish
 #: 55 s). Its stages were: hash (scripts/train.py with the model made beforehand: no
 #: training, the model file's sha256 checked), build (``python -m build``: sdist, the wheel
-#: from it, twine check) and publish (twine, to pypiserver on loopback).
+#: from it, twine check) and publish (twine, to pypiserver on loopback). Compared: build
+#: and publish, the work both days do (``packaging`` is today's build without the install
+#: check added since); hash has no counterpart, train now being the project's training.
 TODAY_10MB = {"hash": 0.123, "build": 1.504, "publish": 1.602}
 TODAY_COMMIT = "6cd0766"
 
@@ -96,16 +98,15 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
                      "plain download of them)",
                      f"{spent:.1f} s vs {floor:.1f} s: ratio {spent / floor:.1f}",
                      _yes(spent <= FLOOR_LIMIT * floor)))
-    if "10 MB" in large:
+    if "10 MB" in large and "packaging" in large["10 MB"]["stages"]:
         stages = large["10 MB"]["stages"]
-        now = sum(stages[stage]["seconds"] for stage in ("train", "build", "publish"))
-        then = sum(TODAY_10MB.values())
-        rows.append(("the 10 MB model no slower than when issue 12 was filed: train + build + publish "
-                     f"against that day's hash + build + publish ({TODAY_COMMIT}); train now fits the "
-                     "model and scores it, and build now installs the wheel into a fresh environment "
-                     "and scores it, which neither did then",
-                     f"{now:.1f} s vs {then:.1f} s (train {stages['train']['seconds']:.1f} vs hash "
-                     f"{TODAY_10MB['hash']:.1f}, build {stages['build']['seconds']:.1f} vs "
+        now = stages["packaging"]["seconds"] + stages["publish"]["seconds"]
+        then = TODAY_10MB["build"] + TODAY_10MB["publish"]
+        rows.append(("the 10 MB model no slower than when issue 12 was filed: the same work, the wheel's "
+                     "packaging (build without the install check added since: a fresh environment that "
+                     f"installs the wheel and scores it, {stages['build']['seconds'] - stages['packaging']['seconds']:.1f} s "
+                     f"here) + publish, against that day's build + publish ({TODAY_COMMIT})",
+                     f"{now:.1f} s vs {then:.1f} s (packaging {stages['packaging']['seconds']:.1f} vs build "
                      f"{TODAY_10MB['build']:.1f}, publish {stages['publish']['seconds']:.1f} vs "
                      f"{TODAY_10MB['publish']:.1f})", _yes(now <= then)))
     runtime = results.get("runtime")

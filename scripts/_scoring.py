@@ -47,7 +47,9 @@ def write_holdout(path: Path, columns: Sequence[Sequence[Any]], kinds: Sequence[
     cells = [[_cell(value, kind) for value in column] for column, kind in zip(columns, kinds)]
     cells.append([_cell(value, "label") for value in target])
     with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
+        # RFC 4180's line ending, csv's default: a cell holding a carriage return is then quoted
+        # on every Python (with "\n", 3.11 and 3.12 wrote it bare, and the file read back wrong).
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([*names, target_name])
         writer.writerows(zip(*cells))
 
@@ -62,9 +64,7 @@ def _cell(value: Any, kind: str) -> str:
         if math.isnan(number):
             return ""
         return str(int(value)) if number.is_integer() and _is_int(value) else repr(number)
-    if kind == "label" and isinstance(value, float):
-        return repr(value)
-    return str(value)
+    return str(value)  # a float's str is its repr; a numpy float's repr is "np.float64(0.5)"
 
 
 def _is_int(value: Any) -> bool:
@@ -100,12 +100,12 @@ def read_holdout(path: str | Path, manifest: dict[str, Any]) -> tuple[Any, list[
     for number, row in enumerate(body, start=2):
         if len(row) != len(names) + 1:
             raise ScoringError(f"{path}, line {number}: {len(row)} cells, expected {len(names) + 1}.")
-    columns = [_column(path, [row[j] for row in body], feature, j) for j, feature in enumerate(features)]
+    columns = [_column(path, [row[j] for row in body], feature) for j, feature in enumerate(features)]
     labels = [_label(path, row[-1], number, manifest) for number, row in enumerate(body, start=2)]
     return _as_input(columns, features, manifest["input"]), labels
 
 
-def _column(path: str | Path, cells: list[str], feature: dict[str, Any], j: int) -> list[Any]:
+def _column(path: str | Path, cells: list[str], feature: dict[str, Any]) -> list[Any]:
     if feature["kind"] == "string":  # a missing string is NaN, as read_csv and the package make it
         return [cell if cell != "" else math.nan for cell in cells]
     values = []

@@ -203,6 +203,7 @@ def test_a_metric_of_the_other_task_is_refused_with_examples_of_this_ones():
     (3.0, "number", "3.0"), (np.float64(2.0), "number", "2.0"), (1e20, "number", "1e+20"),
     (0.1 + 0.2, "number", "0.30000000000000004"), (np.float32("nan"), "number", ""),
     (0.1, "label", "0.1"), (1.0, "label", "1.0"), (1, "label", "1"), (True, "label", "True"), ("a", "label", "a"),
+    (np.float64(0.5), "label", "0.5"), (np.float64(0.1 + 0.2), "label", "0.30000000000000004"),
     (2.5, "string", "2.5"), ("Zürich", "string", "Zürich"),
 ])
 def test_each_value_is_written_as_the_cell_that_reads_back_to_it(value, kind, cell):
@@ -221,15 +222,15 @@ def test_integers_are_ints_and_numpys_int_and_uint_types(value, expected):
 
 def test_the_hold_out_file_is_a_header_then_one_line_per_row(tmp_path):
     path = tmp_path / "new" / "folder" / "holdout.csv"
-    _scoring.write_holdout(path, [["a", None, "b,c"], [1, 2.5, math.nan]], ["string", "number"], ["city", "n"],
-                           [0.5, "x", 2], "target")
-    assert path.read_bytes() == b'city,n,target\na,1,0.5\n,2.5,x\n"b,c",,2\n'
+    _scoring.write_holdout(path, [["a", None, "b,c", "d"], [1, 2.5, math.nan, True]], ["string", "number"],
+                           ["city", "n"], [0.5, "x", 2, np.float64(1.5)], "target")
+    assert path.read_bytes() == b'city,n,target\r\na,1,0.5\r\n,2.5,x\r\n"b,c",,2\r\nd,1,1.5\r\n'
 
 
 def test_an_empty_hold_out_is_a_header_alone(tmp_path):
     path = tmp_path / "holdout.csv"
     _scoring.write_holdout(path, [[], []], ["number", "number"], ["x0", "x1"], [], "y")
-    assert path.read_text() == "x0,x1,y\n"
+    assert path.read_bytes() == b"x0,x1,y\r\n"
 
 
 def read_refused(path, manifest_):
@@ -306,6 +307,7 @@ def test_each_column_gets_the_dtype_the_model_was_fitted_on(tmp_path):
     # does not know leaves the column as read.
     features = [{"name": "i", "kind": "number", "dtype": "int64"},
                 {"name": "gap", "kind": "number", "dtype": "int64"},
+                {"name": "gap32", "kind": "number", "dtype": "float32"},
                 {"name": "f", "kind": "number", "dtype": "float32"},
                 {"name": "d", "kind": "number", "dtype": "float64"},
                 {"name": "b", "kind": "number", "dtype": "bool"},
@@ -316,14 +318,14 @@ def test_each_column_gets_the_dtype_the_model_was_fitted_on(tmp_path):
                 {"name": "plain", "kind": "string"},
                 {"name": "strange", "kind": "string", "dtype": "geometry"}]
     path = tmp_path / "holdout.csv"
-    path.write_text("i,gap,f,d,b,odd,bare,cat,s,plain,strange,y\n"
-                    "1,2,0.5,1.5,1,3,4,a,x,p,q,0\n"
-                    "2,,0.25,2.5,0,4,5,b,,,r,1\n")
+    path.write_text("i,gap,gap32,f,d,b,odd,bare,cat,s,plain,strange,y\n"
+                    "1,2,0.5,0.5,1.5,1,3,4,a,x,p,q,0\n"
+                    "2,,,0.25,2.5,0,4,5,b,,,r,1\n")
     X, _ = _scoring.read_holdout(path, {"features": features, "target": "y", "task": "classification",
                                         "classes": [0, 1], "input": "dataframe"})
     assert list(X.columns) == [f["name"] for f in features]
     assert {c: str(t) for c, t in X.dtypes.items()} == {
-        "i": "int64", "gap": "float64", "f": "float32", "d": "float64", "b": "bool", "odd": "float64",
+        "i": "int64", "gap": "float64", "gap32": "float64", "f": "float32", "d": "float64", "b": "bool", "odd": "float64",
         "bare": "float64", "cat": "category", "s": "object", "plain": "object", "strange": "object"}
     assert X["i"].tolist() == [1, 2] and X["b"].tolist() == [True, False] and X["f"].tolist() == [0.5, 0.25]
     assert X["gap"].tolist()[0] == 2.0 and math.isnan(X["gap"].tolist()[1])
@@ -426,3 +428,13 @@ def test_the_packaged_view_of_a_regressor_and_of_a_predict_only_classifier(cance
     assert view.classes_.tolist() == ["benign", "malignant"]
     assert not hasattr(view, "predict_proba") and not hasattr(view, "decision_function")
     assert _scoring.score(view, X, y, ["accuracy"]) == _scoring.score(model, X, y, ["accuracy"])
+
+
+def test_a_string_holding_line_breaks_and_a_float_label_read_back_as_written(tmp_path):
+    # The csv module needs newline="" both ways, or a carriage return inside a cell is lost.
+    path = tmp_path / "holdout.csv"
+    _scoring.write_holdout(path, [["a\rb", "c\r\nd", "e\nf"]], ["string"], ["s"], [np.float64(0.5), 1.5, 0.5], "y")
+    X, y = _scoring.read_holdout(path, {"features": [{"name": "s", "kind": "string", "dtype": "object"}],
+                                        "target": "y", "task": "classification", "classes": [0.5, 1.5],
+                                        "input": "dataframe"})
+    assert X["s"].tolist() == ["a\rb", "c\r\nd", "e\nf"] and y == [0.5, 1.5, 0.5]

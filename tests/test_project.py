@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from _project import best_possible, load_project
+from _project import best_possible, load_project, parse_version
 from _wheelwright import PipelineError
 from projects import IRIS, write_project
 
@@ -336,3 +336,18 @@ def test_a_train_file_in_a_subfolder_is_found(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "fit.py").write_text(IRIS)
     assert load_project(tmp_path).train == tmp_path.resolve() / "src" / "fit.py"
+
+
+def test_a_version_is_normalised_or_refused_naming_what_holds_it():
+    assert parse_version(" v1.02.0RC1 ") == "1.2.0rc1"
+    with pytest.raises(PipelineError) as caught:
+        parse_version("  ")
+    assert str(caught.value) == "The version is empty. Give a version such as 1.2.0."
+    with pytest.raises(PipelineError) as caught:
+        parse_version("1.x")
+    assert str(caught.value) == ("The version '1.x' is not a valid version (PEP 440). "
+                                 "Use a version such as 1.2.0, 1.2.0rc1 or 1.2.0.dev42.")
+
+
+def test_a_training_timeout_under_a_minute_is_allowed(tmp_path):
+    assert project(tmp_path, TABLE + "\ntrain-timeout-minutes = 0.5").train_timeout == 30.0

@@ -446,3 +446,45 @@ def test_main_reads_the_project_in_the_current_folder_by_default(tmp_path, outpu
     monkeypatch.chdir(tmp_path / "p")
     assert version.main(["--ref", "refs/heads/main", "--run-number", "5", "--publish"]) == 0
     assert capsys.readouterr().out == "demo-model 1.2.0.dev5 (dev: an untagged publishing run, number 5)\n"
+
+
+def test_outside_git_or_before_the_first_commit_nothing_is_committed(tmp_path):
+    project(tmp_path)
+    assert version.local_source(tmp_path, "demo-model") == version.Source("", "", dirty=True)
+    git(tmp_path, "init", "-q")
+    assert version.local_source(tmp_path, "demo-model") == version.Source("", "", dirty=True)
+
+
+def test_an_untracked_file_counts_even_when_git_is_told_to_hide_them(tmp_path):
+    project(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "config", "status.showUntrackedFiles", "no")
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert version.local_source(tmp_path, "demo-model").dirty is True
+
+
+def test_off_actions_a_tag_named_for_the_project_is_its_release(tmp_path, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    project(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "tag", "demo-model-v1.2.0")
+    args = version.argparse.Namespace(ref=None, run_number=None)
+    assert version.source_of(args, tmp_path, "demo-model") == version.Source(
+        "refs/tags/demo-model-v1.2.0", "1", dirty=False)
+
+
+def test_main_off_actions_reads_the_projects_checkout_wherever_it_is_run(tmp_path, outputs, monkeypatch, capsys):
+    root = tmp_path / "repo"
+    project(root)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    git(root, "tag", "demo-model-v1.2.0")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # not a git checkout
+    assert version.main(["--project-dir", str(root), "--publish"]) == 0
+    assert capsys.readouterr().out == "demo-model 1.2.0 (release: release tag demo-model-v1.2.0)\n"

@@ -85,7 +85,7 @@ def build(project: Project, outdir: Path, *, sdist: bool = False, check_install:
             env=env, capture=True, what="twine check --strict", timeout=TIMEOUT,
             hint="Fix the model card template: it is the package's long description and must render.")
         if check_install:
-            check_alone(project, wheel, manifest, Path(tmp))
+            check_alone(project, wheel, manifest)
         outdir.mkdir(parents=True, exist_ok=True)
         placed = []
         for path in (wheel, built_sdist):
@@ -175,12 +175,21 @@ def inspect_wheel(project: Project, wheel: Path, manifest: dict) -> None:
         raise PipelineError(f"{wheel.name} has version {metadata['Version']}, the manifest {manifest['version']}.")
 
 
-def check_alone(project: Project, wheel: Path, manifest: dict, where: Path) -> None:
-    """Install ``wheel`` alone into a fresh environment; it must load, predict and score as recorded."""
+def check_alone(project: Project, wheel: Path, manifest: dict) -> None:
+    """Install ``wheel`` alone into a fresh environment; it must load, predict and score as recorded.
+
+    The environment is made at the same place every time, ``.wheelwright/installed/``, and
+    removed after: what its check imports is compiled into the project's bytecode folder
+    once and reused by the next build's (about 4 s here, against 1 s for the environment).
+    """
+    where = project.work / "installed"
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
     with group(f"Install {wheel.name} alone into a fresh environment and score it"):
-        python = _venv.fresh(where / "alone", wheel)
         try:
-            result = evaluate(python, project.package, project.holdout, cwd=where / "alone", env=clean_env())
+            python = _venv.fresh(where, wheel)
+            result = evaluate(python, project.package, project.holdout, cwd=where,
+                              env=model_code_env(project.pycache))
         except PipelineError as error:
             missing = re.search(r"No module named '([^']+)'", error.message)
             if missing:
@@ -191,6 +200,8 @@ def check_alone(project: Project, wheel: Path, manifest: dict, where: Path) -> N
                     "in the project's pyproject.toml.",
                 ) from None
             raise
+        finally:
+            shutil.rmtree(where, ignore_errors=True)
         different = mismatches(result["metrics"], manifest["metrics"])
         if different:
             raise PipelineError(

@@ -4,9 +4,11 @@ Waits (bounded) until the repository's index lists the wheel, downloads it from 
 there (``_index``, the client publish uses too) and checks it is, byte for byte, the
 wheel that was built. Then, for each Python
 asked for (by default every supported version this machine has), installs it into a new
-virtual environment outside the source tree, with its dependencies from pip's own
-configuration, and scores it on the hold-out set: every metric its manifest records
-must come out the same. The versions verified are reported (output ``pythons`` and the
+virtual environment (made anew at ``.wheelwright/verify/`` and removed after, so that
+what the check imports is compiled once into the project's bytecode folder, not in
+every run), with its dependencies from pip's own configuration, and scores it on the
+hold-out set: the package it imports must be the installed one, and every metric its
+manifest records must come out the same. The versions verified are reported (output ``pythons`` and the
 job summary).
 """
 
@@ -27,8 +29,8 @@ from _evaluation import evaluate, mismatches
 from _index import Index
 from _project import Project, load_project
 from _wheelwright import (
-    RUNNING_PYTHON, SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, notice, on_signals,
-    set_output, sha256_file, summary,
+    RUNNING_PYTHON, SUPPORTED_PYTHONS, PipelineError, clean_env, exclusive, fail, group, model_code_env, notice,
+    on_signals, set_output, sha256_file, summary,
 )
 
 STAGE = "verify"
@@ -119,12 +121,19 @@ def verify(project: Project, index_url: str, wheel: Path, sha256: str, wait: flo
                 "The version was published earlier with other content: bump the version.",
             )
         for number, python in enumerate(pythons):
-            where = Path(tmp) / f"python-{number}"
-            where.mkdir()
+            # The same place every run, removed after: what the check imports is compiled
+            # into the project's bytecode folder once, not again by every run.
+            where = project.work / "verify" / f"python-{number}"
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir(parents=True)
             with group(f"Install {wheel.name} from the repository with {python} and score it"):
-                venv_python = _venv.fresh(where, fetched, python)
-                result = evaluate(venv_python, project.package, project.holdout, cwd=where, env=clean_env())
-                if not Path(result["package_file"]).is_relative_to(tmp):
+                try:
+                    venv_python = _venv.fresh(where, fetched, python)
+                    result = evaluate(venv_python, project.package, project.holdout, cwd=where,
+                                      env=model_code_env(project.pycache))
+                finally:
+                    shutil.rmtree(where, ignore_errors=True)
+                if not Path(result["package_file"]).is_relative_to(where):
                     raise PipelineError(f"The check imported {result['package_file']}, not the installed wheel.")
                 different = mismatches(result["metrics"], result["recorded"])
                 if different:

@@ -155,6 +155,17 @@ def test_the_wheel_holds_the_package_and_declares_what_the_model_needs(built, fi
 
 
 @pytest.mark.slow
+def test_the_wheel_installed_alone_compiles_into_the_projects_bytecode_folder(built, trained):
+    # The fresh environment is made at the same place every build and removed after, so
+    # what its check imports (scikit-learn, pandas) is compiled once per project, not per build.
+    built("tumor")
+    project = trained("tumor")
+    assert not (project.work / "installed").exists()
+    compiled = [p for p in project.pycache.rglob("*.pyc") if "installed" in p.parts]
+    assert any("sklearn" in p.parts for p in compiled), "the check's imports left no bytecode in the project's"
+
+
+@pytest.mark.slow
 def test_a_dependency_missing_from_the_metadata_stops_the_build(trained, tmp_path):
     project = retrained(trained, "own-dependency", tmp_path / "p")
     pyproject = project / "pyproject.toml"

@@ -311,7 +311,7 @@ class LargeModels:
                                         "--outdir", dist], env=env)
             wheel = next(dist.glob("*.whl"))
             result.wheel = wheel.stat().st_size
-            if case.size <= PACKAGING_UP_TO:
+            if not case.forest and case.size <= PACKAGING_UP_TO:
                 samples["packaging"] = measure([python, "-c", PACKAGING, SCRIPTS, project, base / "packaging"],
                                                env=env)
                 shutil.rmtree(base / "packaging", ignore_errors=True)

@@ -121,12 +121,17 @@ def git(cwd: Path, *args: str) -> None:
                    capture_output=True)
 
 
+def init_and_commit(folder: Path) -> None:
+    """Make ``folder`` a git repository with everything in it committed."""
+    git(folder, "init", "-q")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-qm", "one")
+
+
 def test_a_laptop_reads_its_ref_and_state_from_git(tmp_path):
     project(tmp_path)
     assert version.local_source(tmp_path).dirty  # not in git at all
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "one")
+    init_and_commit(tmp_path)
     assert version.local_source(tmp_path) == version.Source("", "1", dirty=False)
     git(tmp_path, "tag", "v1.2.0")
     assert version.local_source(tmp_path) == version.Source("refs/tags/v1.2.0", "1", dirty=False)
@@ -242,9 +247,7 @@ def test_a_ref_given_off_actions_is_trusted_as_committed(tmp_path, monkeypatch):
 def test_off_actions_the_laptops_checkout_decides_and_a_run_number_may_be_given(tmp_path, monkeypatch):
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     project(tmp_path)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "one")
+    init_and_commit(tmp_path)
     git(tmp_path, "tag", "demo-model-v1.2.0")
     git(tmp_path, "tag", "v0.9")
     git(tmp_path, "tag", "nightly")
@@ -397,9 +400,7 @@ def test_a_public_version_may_be_published(value):
 def test_a_laptop_counts_untracked_files_in_the_project_and_nothing_outside_it(tmp_path):
     project(tmp_path / "demo")
     (tmp_path / "README.md").write_text("the repository\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "one")
+    init_and_commit(tmp_path)
     git(tmp_path, "commit", "-qm", "two", "--allow-empty")
     assert version.local_source(tmp_path / "demo", "demo-model") == version.Source("", "2", dirty=False)
     (tmp_path / "README.md").write_text("edited outside the project\n")
@@ -457,9 +458,7 @@ def test_outside_git_or_before_the_first_commit_nothing_is_committed(tmp_path):
 
 def test_an_untracked_file_counts_even_when_git_is_told_to_hide_them(tmp_path):
     project(tmp_path)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "one")
+    init_and_commit(tmp_path)
     git(tmp_path, "config", "status.showUntrackedFiles", "no")
     (tmp_path / "notes.txt").write_text("untracked\n")
     assert version.local_source(tmp_path, "demo-model").dirty is True
@@ -468,9 +467,7 @@ def test_an_untracked_file_counts_even_when_git_is_told_to_hide_them(tmp_path):
 def test_off_actions_a_tag_named_for_the_project_is_its_release(tmp_path, monkeypatch):
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     project(tmp_path)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "one")
+    init_and_commit(tmp_path)
     git(tmp_path, "tag", "demo-model-v1.2.0")
     args = version.argparse.Namespace(ref=None, run_number=None)
     assert version.source_of(args, tmp_path, "demo-model") == version.Source(

@@ -158,7 +158,7 @@ class VerifiedFile:
         self._digests = digests
         self._verified: queue.SimpleQueue[Any] = queue.SimpleQueue()  # (buffer, view), then _END or an error
         self._stop = False
-        self._buffer: bytearray | None = None
+        self._buffer: Any = None  # the block being read out: anonymous memory, or a bytearray
         self._view = memoryview(b"")
         self._pos = 0
         self._failure: BaseException | None = None

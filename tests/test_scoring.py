@@ -46,21 +46,6 @@ def test_an_array_model_reads_a_contiguous_float_matrix(tmp_path):
     assert y == [3.5, -1.0]
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("city,age,income,bought\nx,1,2.0,7\n", "target '7' is none of the model's classes"),
-    ("city,age,income,bought\nx,1,2.0,\n", "the target is empty"),
-    ("city,age,income,bought\nx,old,2.0,1\n", "column 'age': 'old' is not a number"),
-    ("city,age,bought\nx,1,1\n", "was written for another model"),
-    ("city,age,income,bought\n", "has no rows"),
-    ("city,age,income,bought\nx,1,2.0\n", "3 cells, expected 4"),
-])
-def test_a_damaged_hold_out_is_named_not_a_key_error(tmp_path, body, expected):
-    path = tmp_path / "holdout.csv"
-    path.write_text(body)
-    with pytest.raises(_scoring.ScoringError, match=expected.replace("(", r"\(").replace(")", r"\)")):
-        _scoring.read_holdout(path, manifest())
-
-
 def test_a_regression_target_must_be_a_finite_number(tmp_path):
     path = tmp_path / "holdout.csv"
     path.write_text("x0,target\n1.0,nan\n")
